@@ -1,0 +1,23 @@
+// Bundles the sources into dist/nimbus.mjs (dependencies stay in node_modules), so that
+// nimbus starts without compiling TypeScript on the fly. The data files the code reads
+// beside itself (new URL("./…", import.meta.url)) are copied next to the bundle.
+import fs from "node:fs";
+import { build } from "esbuild";
+
+const root = new URL("..", import.meta.url);
+const at = (path) => new URL(path, root);
+
+fs.rmSync(at("dist"), { recursive: true, force: true });
+await build({
+  entryPoints: [at("src/cli/main.ts").pathname],
+  outfile: at("dist/nimbus.mjs").pathname,
+  bundle: true,
+  platform: "node",
+  format: "esm",
+  target: "node20",
+  packages: "external",
+  sourcemap: "linked",
+  logLevel: "warning",
+});
+fs.cpSync(at("src/http/compute/nova-schemas"), at("dist/nova-schemas"), { recursive: true });
+fs.copyFileSync(at("src/http/compute/extra-spec-validators.json"), at("dist/extra-spec-validators.json"));
