@@ -1,0 +1,58 @@
+import fs from "node:fs";
+import path from "node:path";
+import SQLite from "better-sqlite3";
+import { Kysely, Migrator, SqliteDialect } from "kysely";
+import { migrations } from "./migrations/index.js";
+import type { Database } from "./schema.js";
+
+export type Db = Kysely<Database>;
+
+/**
+ * Opens the embedded SQLite database in `dataDir` (WAL, so readers never wait on
+ * the writer) and brings its schema up to date. Only dialect-neutral Kysely is
+ * used above this function, so a PostgreSQL dialect can be dropped in here.
+ */
+export async function openDatabase(dataDir: string): Promise<Db> {
+  fs.mkdirSync(dataDir, { recursive: true });
+  const sqlite = new SQLite(path.join(dataDir, "nimbus.sqlite"));
+  sqlite.pragma("journal_mode = WAL");
+  sqlite.pragma("synchronous = NORMAL");
+  sqlite.pragma("foreign_keys = ON");
+  sqlite.pragma("busy_timeout = 5000");
+  registerRegexp(sqlite);
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  await migrate(db);
+  return db;
+}
+
+export async function migrate(db: Db): Promise<void> {
+  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
+  const { error, results } = await migrator.migrateToLatest();
+  const failed = results?.find((r) => r.status === "Error");
+  if (error || failed) {
+    throw new Error(`database migration ${failed?.migrationName ?? ""} failed: ${String(error)}`);
+  }
+}
+
+/**
+ * SQLite has the REGEXP operator but no implementation of it; nova's name and ip
+ * filters are regular expressions (PostgreSQL's `~` is the equivalent there).
+ */
+function registerRegexp(sqlite: SQLite.Database): void {
+  const cache = new Map<string, RegExp | null>();
+  sqlite.function("regexp", { deterministic: true }, (pattern: unknown, value: unknown) => {
+    if (value === null || value === undefined) return 0;
+    const source = String(pattern);
+    let re = cache.get(source);
+    if (re === undefined) {
+      try {
+        re = new RegExp(source);
+      } catch {
+        re = null;
+      }
+      if (cache.size > 1000) cache.clear();
+      cache.set(source, re);
+    }
+    return re?.test(String(value)) ? 1 : 0;
+  });
+}

@@ -1,0 +1,340 @@
+import type { Expression, ExpressionBuilder, SqlBool, Transaction } from "kysely";
+import { type Instance, type InstanceAddress, toInstance } from "../services/compute/instance.js";
+import type { Db } from "./database.js";
+import type { Database, InstanceRow, InstanceUpdate, NewInstanceRow } from "./schema.js";
+
+type Executor = Db | Transaction<Database>;
+type Eb = ExpressionBuilder<Database, "instances">;
+
+/** Columns a server list may be sorted by, with whether they can hold NULL. */
+export const SORT_COLUMNS = {
+  created_at: false,
+  updated_at: false,
+  uuid: false,
+  display_name: false,
+  hostname: false,
+  vm_state: false,
+  task_state: true,
+  power_state: false,
+  host: true,
+  node: true,
+  availability_zone: true,
+  key_name: true,
+  launched_at: true,
+  terminated_at: true,
+  project_id: false,
+  user_id: false,
+  image_ref: false,
+  flavor_id: false,
+  locked: false,
+  progress: false,
+  launch_index: false,
+  reservation_id: false,
+  access_ip_v4: true,
+  access_ip_v6: true,
+  config_drive: false,
+  display_description: true,
+  root_device_name: true,
+} as const;
+export type SortColumn = keyof typeof SORT_COLUMNS;
+
+export interface SortKey {
+  column: SortColumn;
+  direction: "asc" | "desc";
+}
+
+/** A server list query in store terms; the compute service builds it from nova's filters. */
+export interface InstanceFilter {
+  projectId?: string;
+  /** "exclude" (default), "include" (changes-since lists show recently deleted), or "only". */
+  deleted: "exclude" | "include" | "only";
+  uuids?: string[];
+  nameRegex?: string;
+  hostnameRegex?: string;
+  ipRegex?: string;
+  ip6Regex?: string;
+  vmStates?: string[];
+  taskStates?: Array<string | null>;
+  imageRef?: string;
+  flavorId?: string;
+  reservationId?: string;
+  host?: string;
+  node?: string;
+  availabilityZone?: string;
+  keyName?: string;
+  userId?: string;
+  locked?: boolean;
+  powerStates?: number[];
+  progress?: number;
+  configDrive?: string;
+  changesSince?: string;
+  changesBefore?: string;
+  createdAt?: string;
+  launchedAt?: string;
+  terminatedAt?: string;
+  /** All of these tags. */
+  tags?: string[];
+  /** At least one of these tags. */
+  tagsAny?: string[];
+  /** Not all of these tags. */
+  notTags?: string[];
+  /** None of these tags. */
+  notTagsAny?: string[];
+  sort: SortKey[];
+  limit: number;
+  /** The last row of the previous page. */
+  marker?: InstanceRow;
+}
+
+/** Servers and their parts: metadata, tags, faults and fixed addresses. */
+export class InstanceRepository {
+  constructor(private readonly db: Db) {}
+
+  async insert(executor: Executor, row: NewInstanceRow, metadata: Record<string, string>, tags: string[]) {
+    await executor.insertInto("instances").values(row).execute();
+    const meta = Object.entries(metadata).map(([key, value]) => ({ instance_uuid: row.uuid, key, value }));
+    if (meta.length > 0) await executor.insertInto("instance_metadata").values(meta).execute();
+    const tagRows = [...new Set(tags)].map((tag) => ({ instance_uuid: row.uuid, tag }));
+    if (tagRows.length > 0) await executor.insertInto("instance_tags").values(tagRows).execute();
+  }
+
+  async row(executor: Executor, uuid: string): Promise<InstanceRow | undefined> {
+    return executor.selectFrom("instances").selectAll().where("uuid", "=", uuid).executeTakeFirst();
+  }
+
+  async get(uuid: string, executor: Executor = this.db): Promise<Instance | undefined> {
+    const row = await this.row(executor, uuid);
+    if (!row) return undefined;
+    return (await this.hydrate([row], executor))[0];
+  }
+
+  /** Applies `changes` (and bumps updated_at) only while the row matches `expect`; returns whether it did. */
+  async update(
+    executor: Executor,
+    uuid: string,
+    changes: InstanceUpdate,
+    expect: { taskState?: string | null; notDeleted?: boolean } = {},
+  ): Promise<boolean> {
+    let query = executor
+      .updateTable("instances")
+      .set({ updated_at: new Date().toISOString(), ...changes })
+      .where("uuid", "=", uuid);
+    if (expect.taskState !== undefined) {
+      query =
+        expect.taskState === null
+          ? query.where("task_state", "is", null)
+          : query.where("task_state", "=", expect.taskState);
+    }
+    if (expect.notDeleted) query = query.where("deleted", "=", 0);
+    const result = await query.executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  async setFault(executor: Executor, uuid: string, code: number, message: string, details: string | null) {
+    const created_at = new Date().toISOString();
+    await executor
+      .insertInto("instance_faults")
+      .values({ instance_uuid: uuid, code, message, details, created_at })
+      .onConflict((oc) => oc.column("instance_uuid").doUpdateSet({ code, message, details, created_at }))
+      .execute();
+  }
+
+  async clearFault(executor: Executor, uuid: string) {
+    await executor.deleteFrom("instance_faults").where("instance_uuid", "=", uuid).execute();
+  }
+
+  async replaceMetadata(executor: Executor, uuid: string, metadata: Record<string, string>) {
+    await executor.deleteFrom("instance_metadata").where("instance_uuid", "=", uuid).execute();
+    const rows = Object.entries(metadata).map(([key, value]) => ({ instance_uuid: uuid, key, value }));
+    if (rows.length > 0) await executor.insertInto("instance_metadata").values(rows).execute();
+  }
+
+  /** Servers left mid-operation with no open task to finish it (the safety net after a crash). */
+  async orphaned(): Promise<InstanceRow[]> {
+    return this.db
+      .selectFrom("instances")
+      .selectAll()
+      .where("deleted", "=", 0)
+      .where((eb) => eb.or([eb("task_state", "is not", null), eb("vm_state", "=", "building")]))
+      .where((eb) =>
+        eb.not(
+          eb.exists(
+            eb
+              .selectFrom("tasks")
+              .select("tasks.id")
+              .whereRef("tasks.instance_uuid", "=", "instances.uuid")
+              .where("tasks.state", "in", ["pending", "running"]),
+          ),
+        ),
+      )
+      .execute();
+  }
+
+  /** Servers a host runs (launched, not deleted): what its hypervisor should hold. */
+  async onHost(host: string): Promise<Instance[]> {
+    const rows = await this.db
+      .selectFrom("instances")
+      .selectAll()
+      .where("host", "=", host)
+      .where("deleted", "=", 0)
+      .where("launched_at", "is not", null)
+      .execute();
+    return this.hydrate(rows);
+  }
+
+  async replaceTags(executor: Executor, uuid: string, tags: string[]) {
+    await executor.deleteFrom("instance_tags").where("instance_uuid", "=", uuid).execute();
+    const rows = [...new Set(tags)].map((tag) => ({ instance_uuid: uuid, tag }));
+    if (rows.length > 0) await executor.insertInto("instance_tags").values(rows).execute();
+  }
+
+  async list(filter: InstanceFilter): Promise<Instance[]> {
+    let query = this.db
+      .selectFrom("instances")
+      .selectAll()
+      .where((eb) => eb.and(this.#conditions(eb, filter)));
+    // NULLs order as SQLite orders them (first ascending), stated so PostgreSQL agrees.
+    for (const key of filter.sort) {
+      query = query.orderBy(key.column, (ob) =>
+        key.direction === "asc" ? ob.asc().nullsFirst() : ob.desc().nullsLast(),
+      );
+    }
+    const rows = await query.limit(filter.limit).execute();
+    return this.hydrate(rows);
+  }
+
+  #conditions(eb: Eb, f: InstanceFilter): Expression<SqlBool>[] {
+    const c: Expression<SqlBool>[] = [];
+    if (f.projectId !== undefined) c.push(eb("project_id", "=", f.projectId));
+    if (f.deleted === "exclude") c.push(eb("deleted", "=", 0));
+    if (f.deleted === "only") c.push(eb("deleted", "=", 1));
+    if (f.uuids) c.push(f.uuids.length ? eb("uuid", "in", f.uuids) : eb.val(false));
+    if (f.nameRegex !== undefined) c.push(eb("display_name", "regexp", f.nameRegex));
+    if (f.hostnameRegex !== undefined) c.push(eb("hostname", "regexp", f.hostnameRegex));
+    for (const [regex, v4] of [
+      [f.ipRegex, true],
+      [f.ip6Regex, false],
+    ] as const) {
+      if (regex === undefined) continue;
+      c.push(
+        eb(
+          "uuid",
+          "in",
+          eb
+            .selectFrom("fixed_ips")
+            .select("instance_uuid")
+            .where("address", "regexp", regex)
+            .where("address", v4 ? "not like" : "like", "%:%")
+            .$narrowType<{ instance_uuid: string }>(),
+        ),
+      );
+    }
+    if (f.vmStates) c.push(eb("vm_state", "in", f.vmStates.length ? f.vmStates : [""]));
+    if (f.taskStates) {
+      const named = f.taskStates.filter((t): t is string => t !== null);
+      const alts: Expression<SqlBool>[] = [];
+      if (named.length) alts.push(eb("task_state", "in", named));
+      if (f.taskStates.includes(null)) alts.push(eb("task_state", "is", null));
+      c.push(alts.length ? eb.or(alts) : eb.val(false));
+    }
+    const equal = [
+      ["image_ref", f.imageRef],
+      ["flavor_id", f.flavorId],
+      ["reservation_id", f.reservationId],
+      ["host", f.host],
+      ["node", f.node],
+      ["availability_zone", f.availabilityZone],
+      ["key_name", f.keyName],
+      ["user_id", f.userId],
+      ["config_drive", f.configDrive],
+      ["created_at", f.createdAt],
+      ["launched_at", f.launchedAt],
+      ["terminated_at", f.terminatedAt],
+    ] as const;
+    for (const [column, value] of equal) if (value !== undefined) c.push(eb(column, "=", value));
+    if (f.locked !== undefined) c.push(eb("locked", "=", f.locked ? 1 : 0));
+    if (f.progress !== undefined) c.push(eb("progress", "=", f.progress));
+    if (f.powerStates) c.push(eb("power_state", "in", f.powerStates.length ? f.powerStates : [-1]));
+    if (f.changesSince !== undefined) c.push(eb("updated_at", ">=", f.changesSince));
+    if (f.changesBefore !== undefined) c.push(eb("updated_at", "<=", f.changesBefore));
+    const tagged = (tag: string) =>
+      eb.exists(
+        eb
+          .selectFrom("instance_tags")
+          .select("tag")
+          .whereRef("instance_tags.instance_uuid", "=", "instances.uuid")
+          .where("tag", "=", tag),
+      );
+    if (f.tags?.length) c.push(eb.and(f.tags.map(tagged)));
+    if (f.tagsAny?.length) c.push(eb.or(f.tagsAny.map(tagged)));
+    if (f.notTags?.length) c.push(eb.not(eb.and(f.notTags.map(tagged))));
+    if (f.notTagsAny?.length) c.push(eb.not(eb.or(f.notTagsAny.map(tagged))));
+    if (f.marker) c.push(this.#after(eb, f.sort, f.marker));
+    return c;
+  }
+
+  /** Rows strictly after `marker` in the sort order (the sort always ends on uuid, so it is total). */
+  #after(eb: Eb, sort: SortKey[], marker: InstanceRow): Expression<SqlBool> {
+    const alternatives: Expression<SqlBool>[] = [];
+    for (let i = 0; i < sort.length; i++) {
+      const parts: Expression<SqlBool>[] = [];
+      for (let j = 0; j < i; j++) parts.push(this.#compare(eb, sort[j]!, marker, "="));
+      parts.push(this.#compare(eb, sort[i]!, marker, sort[i]!.direction === "asc" ? ">" : "<"));
+      alternatives.push(eb.and(parts));
+    }
+    return eb.or(alternatives);
+  }
+
+  /** NULL sorts first ascending in SQLite and PostgreSQL's NULLS FIRST; compare NULL-aware. */
+  #compare(eb: Eb, key: SortKey, marker: InstanceRow, op: "=" | ">" | "<"): Expression<SqlBool> {
+    const value = marker[key.column] as string | number | null;
+    const column = key.column;
+    if (value === null) {
+      if (op === "=") return eb(column, "is", null);
+      return op === ">" ? eb(column, "is not", null) : eb.val(false);
+    }
+    if (op === "=") return eb(column, "=", value);
+    if (op === ">") return eb(column, ">", value);
+    return SORT_COLUMNS[column]
+      ? eb.or([eb(column, "<", value), eb(column, "is", null)])
+      : eb(column, "<", value);
+  }
+
+  async hydrate(rows: InstanceRow[], executor: Executor = this.db): Promise<Instance[]> {
+    if (rows.length === 0) return [];
+    const uuids = rows.map((r) => r.uuid);
+    const [meta, tags, faults, ips] = await Promise.all([
+      executor.selectFrom("instance_metadata").selectAll().where("instance_uuid", "in", uuids).execute(),
+      executor.selectFrom("instance_tags").selectAll().where("instance_uuid", "in", uuids).execute(),
+      executor.selectFrom("instance_faults").selectAll().where("instance_uuid", "in", uuids).execute(),
+      executor.selectFrom("fixed_ips").selectAll().where("instance_uuid", "in", uuids).execute(),
+    ]);
+    const metaBy = new Map<string, Record<string, string>>();
+    for (const m of meta) {
+      const entry = metaBy.get(m.instance_uuid) ?? {};
+      entry[m.key] = m.value;
+      metaBy.set(m.instance_uuid, entry);
+    }
+    const tagsBy = new Map<string, string[]>();
+    for (const t of tags) tagsBy.set(t.instance_uuid, [...(tagsBy.get(t.instance_uuid) ?? []), t.tag]);
+    const addrBy = new Map<string, InstanceAddress[]>();
+    for (const ip of ips) {
+      if (!ip.instance_uuid) continue;
+      const address: InstanceAddress = {
+        network: ip.network,
+        address: ip.address,
+        mac: ip.mac_address ?? "",
+        version: ip.address.includes(":") ? 6 : 4,
+      };
+      addrBy.set(ip.instance_uuid, [...(addrBy.get(ip.instance_uuid) ?? []), address]);
+    }
+    return rows.map((row) =>
+      toInstance(row, {
+        metadata: metaBy.get(row.uuid) ?? {},
+        tags: (tagsBy.get(row.uuid) ?? []).sort(),
+        fault: faults.find((f) => f.instance_uuid === row.uuid),
+        addresses: addrBy.get(row.uuid) ?? [],
+      }),
+    );
+  }
+}

@@ -1,0 +1,246 @@
+import type { Generated, Insertable, Selectable, Updateable } from "kysely";
+
+/** Table types for Kysely. Mirrors migrations/; booleans are 0/1, JSON columns are text. */
+export interface Database {
+  projects: ProjectTable;
+  users: UserTable;
+  roles: RoleTable;
+  role_assignments: RoleAssignmentTable;
+  tokens: TokenTable;
+  flavors: FlavorTable;
+  flavor_extra_specs: { flavorid: string; key: string; value: string };
+  flavor_projects: { flavorid: string; project_id: string };
+  keypairs: KeypairTable;
+  images: ImageTable;
+  instances: InstanceTable;
+  instance_metadata: { instance_uuid: string; key: string; value: string };
+  instance_tags: { instance_uuid: string; tag: string };
+  instance_faults: InstanceFaultTable;
+  fixed_ips: FixedIpTable;
+  instance_actions: InstanceActionTable;
+  instance_action_events: InstanceActionEventTable;
+  tasks: TaskTable;
+  quotas: { project_id: string; resource: string; hard_limit: number };
+  quota_locks: { project_id: string; version: Generated<number> };
+}
+
+export interface ProjectTable {
+  id: string;
+  name: string;
+  domain_id: string;
+  description: Generated<string>;
+  enabled: Generated<number>;
+  created_at: string;
+}
+export type Project = Selectable<ProjectTable>;
+
+export interface UserTable {
+  id: string;
+  name: string;
+  domain_id: string;
+  password_hash: string | null;
+  email: string | null;
+  description: string | null;
+  default_project_id: string | null;
+  enabled: Generated<number>;
+  created_at: string;
+}
+export type User = Selectable<UserTable>;
+
+export interface RoleTable {
+  id: string;
+  name: string;
+}
+export type Role = Selectable<RoleTable>;
+
+export interface RoleAssignmentTable {
+  project_id: string;
+  user_id: string;
+  role_id: string;
+}
+
+export interface TokenTable {
+  id_hash: string;
+  user_id: string;
+  project_id: string | null;
+  methods: string;
+  audit_id: string;
+  issued_at: string;
+  expires_at: string;
+  revoked: Generated<number>;
+}
+export type TokenRow = Selectable<TokenTable>;
+
+export interface FlavorTable {
+  flavorid: string;
+  name: string;
+  vcpus: number;
+  memory_mb: number;
+  root_gb: number;
+  ephemeral_gb: Generated<number>;
+  swap: Generated<number>;
+  rxtx_factor: Generated<number>;
+  is_public: Generated<number>;
+  disabled: Generated<number>;
+  description: string | null;
+  created_at: string;
+  updated_at: string | null;
+}
+export type FlavorRow = Selectable<FlavorTable>;
+export type NewFlavorRow = Insertable<FlavorTable>;
+
+export interface KeypairTable {
+  /** nova's integer keypair id (0004), filled on insert. */
+  id: number | null;
+  user_id: string;
+  name: string;
+  project_id: string;
+  type: string;
+  public_key: string;
+  fingerprint: string;
+  created_at: string;
+}
+export type KeypairRow = Selectable<KeypairTable>;
+
+export interface ImageTable {
+  id: string;
+  name: string | null;
+  status: string;
+  visibility: string;
+  owner: string | null;
+  container_format: string | null;
+  disk_format: string | null;
+  size: number | null;
+  virtual_size: number | null;
+  checksum: string | null;
+  os_hash_algo: string | null;
+  os_hash_value: string | null;
+  min_disk: Generated<number>;
+  min_ram: Generated<number>;
+  protected: Generated<number>;
+  tags: Generated<string>;
+  properties: Generated<string>;
+  /** Glance's os_hidden (0003). */
+  os_hidden: Generated<number>;
+  created_at: string;
+  updated_at: string;
+}
+export type ImageRow = Selectable<ImageTable>;
+export type ImageUpdate = Updateable<ImageTable>;
+
+export interface InstanceTable {
+  uuid: string;
+  project_id: string;
+  user_id: string;
+  display_name: string;
+  display_description: string | null;
+  hostname: string;
+  image_ref: Generated<string>;
+  /** The boot image's properties when the server was created (nova's image_* system metadata). */
+  image_properties: Generated<string>;
+  /** The flavor's id, for filtering; the flavor itself is embedded as JSON (services/compute/instance.ts). */
+  flavor_id: string;
+  flavor: string;
+  old_flavor: string | null;
+  new_flavor: string | null;
+  vcpus: number;
+  memory_mb: number;
+  vm_state: string;
+  task_state: string | null;
+  power_state: Generated<number>;
+  host: string | null;
+  node: string | null;
+  availability_zone: string | null;
+  pinned_availability_zone: string | null;
+  key_name: string | null;
+  key_data: string | null;
+  user_data: string | null;
+  access_ip_v4: string | null;
+  access_ip_v6: string | null;
+  reservation_id: string;
+  launch_index: Generated<number>;
+  config_drive: Generated<string>;
+  locked: Generated<number>;
+  locked_by: string | null;
+  locked_reason: string | null;
+  progress: Generated<number>;
+  root_device_name: string | null;
+  trusted_certs: string | null;
+  scheduler_hints: Generated<string>;
+  security_groups: Generated<string>;
+  block_device_mapping: Generated<string>;
+  networks: Generated<string>;
+  admin_pass: string | null;
+  created_at: string;
+  updated_at: string;
+  launched_at: string | null;
+  terminated_at: string | null;
+  deleted_at: string | null;
+  deleted: Generated<number>;
+}
+export type InstanceRow = Selectable<InstanceTable>;
+export type NewInstanceRow = Insertable<InstanceTable>;
+export type InstanceUpdate = Updateable<InstanceTable>;
+
+export interface InstanceFaultTable {
+  instance_uuid: string;
+  code: number;
+  message: string;
+  details: string | null;
+  created_at: string;
+}
+export type InstanceFaultRow = Selectable<InstanceFaultTable>;
+
+export interface FixedIpTable {
+  address: string;
+  network: string;
+  instance_uuid: string | null;
+  mac_address: string | null;
+  updated_at: string;
+}
+
+export interface InstanceActionTable {
+  id: Generated<number>;
+  request_id: string;
+  instance_uuid: string;
+  action: string;
+  project_id: string;
+  user_id: string;
+  message: string | null;
+  start_time: string;
+  finish_time: string | null;
+  updated_at: string;
+}
+export type InstanceActionRow = Selectable<InstanceActionTable>;
+
+export interface InstanceActionEventTable {
+  id: Generated<number>;
+  action_id: number;
+  event: string;
+  start_time: string;
+  finish_time: string | null;
+  result: string | null;
+  traceback: string | null;
+  host: string | null;
+  details: string | null;
+}
+export type InstanceActionEventRow = Selectable<InstanceActionEventTable>;
+
+export interface TaskTable {
+  id: string;
+  kind: string;
+  instance_uuid: string | null;
+  action_id: number | null;
+  host: string | null;
+  state: string;
+  step: Generated<number>;
+  attempts: Generated<number>;
+  payload: Generated<string>;
+  lease_owner: string | null;
+  lease_expires_at: string | null;
+  run_after: string;
+  last_error: string | null;
+  created_at: string;
+  updated_at: string;
+}
+export type TaskRow = Selectable<TaskTable>;
