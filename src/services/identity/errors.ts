@@ -1,0 +1,65 @@
+import { Conflict, Forbidden, InvalidInput, NotFound, Unauthorized } from "../errors.js";
+
+/**
+ * Identity's errors, worded as Keystone words them (keystone/exception.py), so that
+ * clients that show the message show what they would show against Keystone.
+ */
+
+/** Bad credentials, an unusable token or scope: Keystone says no more than this. */
+export class AuthenticationFailed extends Unauthorized {
+  constructor(message = "The request you have made requires authentication.") {
+    super(message);
+  }
+}
+
+/** A malformed request: Keystone's ValidationError (400). */
+export class ValidationError extends InvalidInput {}
+
+export class ForbiddenAction extends Forbidden {
+  constructor(readonly action: string) {
+    super(`You are not authorized to perform the requested action: ${action}.`);
+  }
+}
+
+export type IdentityEntity = "project" | "user" | "role" | "domain" | "service" | "endpoint" | "region";
+
+export class IdentityNotFound extends NotFound {
+  constructor(
+    readonly entity: IdentityEntity,
+    readonly id: string,
+  ) {
+    super(`Could not find ${entity}: ${id}.`);
+  }
+}
+
+export class DuplicateEntry extends Conflict {
+  constructor(
+    readonly entity: "project" | "user" | "role",
+    readonly entityName: string,
+    domainId?: string,
+  ) {
+    const where = domainId === undefined ? "" : ` at domain ID ${domainId}`;
+    super(
+      `Conflict occurred attempting to store ${entity} - Duplicate entry found with name ${entityName}${where}.`,
+    );
+  }
+}
+
+/** An X-Subject-Token that is unknown, expired or revoked (Keystone answers 404 here, 401 for X-Auth-Token). */
+export class TokenNotFound extends NotFound {
+  constructor(message = "Failed to validate token") {
+    super(message);
+  }
+}
+
+export class RoleAssignmentNotFound extends NotFound {
+  constructor(
+    readonly roleId: string,
+    readonly userId: string,
+    readonly projectId: string,
+  ) {
+    super(
+      `Could not find role assignment with role: ${roleId}, user or group: ${userId}, project, domain, or system: ${projectId}.`,
+    );
+  }
+}
