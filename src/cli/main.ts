@@ -1,0 +1,95 @@
+import net from "node:net";
+import { Command, InvalidArgumentError, Option } from "commander";
+import { type Config, DEFAULT_PORT, defaultConfig } from "../config.js";
+import { loadConfigFile } from "./config-file.js";
+
+function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once("error", reject);
+    server.listen(0, host, () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function integer(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError("must be a whole number");
+  return n;
+}
+
+const program = new Command()
+  .name("nimbus")
+  .description("An OpenStack-compatible compute cloud: Nova's API with Keystone and Glance, in one process.")
+  .showHelpAfterError();
+
+program
+  .command("serve")
+  .description("Start nimbus: identity, compute and image APIs on one port, SQLite in the data directory.")
+  .addOption(
+    new Option("-p, --port <port>", `port to listen on (default ${DEFAULT_PORT})`)
+      .env("NIMBUS_PORT")
+      .argParser(integer),
+  )
+  .addOption(new Option("--host <address>", "address to bind (default 127.0.0.1)").env("NIMBUS_HOST"))
+  .addOption(
+    new Option(
+      "-d, --data-dir <dir>",
+      "where the database, images and clouds.yaml live (default ./data)",
+    ).env("NIMBUS_DATA_DIR"),
+  )
+  .addOption(
+    new Option("--public-url <url>", "base URL clients use, for the catalog and links").env(
+      "NIMBUS_PUBLIC_URL",
+    ),
+  )
+  .addOption(
+    new Option("-c, --config <file>", "a YAML or JSON file with any of these settings").env("NIMBUS_CONFIG"),
+  )
+  .addOption(
+    new Option("--fake-step-ms <ms>", "delay of each simulated hypervisor step (default 200)")
+      .env("NIMBUS_FAKE_STEP_MS")
+      .argParser(integer),
+  )
+  .addOption(
+    new Option("--token-ttl <seconds>", "Keystone token lifetime (default 3600)")
+      .env("NIMBUS_TOKEN_TTL")
+      .argParser(integer),
+  )
+  .addOption(new Option("--log-level <level>", "pino log level (default info)").env("NIMBUS_LOG_LEVEL"))
+  .action(async (options) => {
+    const fromFile: Partial<Config> = options.config ? loadConfigFile(options.config) : {};
+    const flags: Partial<Config> = {
+      port: options.port,
+      host: options.host,
+      dataDir: options.dataDir,
+      publicUrl: options.publicUrl,
+      fakeStepMs: options.fakeStepMs,
+      tokenTtlSeconds: options.tokenTtl,
+      logLevel: options.logLevel,
+    };
+    const defined = Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined));
+    const settings: Partial<Config> = { ...fromFile, ...defined };
+    // the catalog and clouds.yaml name the port, so "any free port" is chosen before they are written
+    if (settings.port === 0) settings.port = await freePort(settings.host ?? "127.0.0.1");
+    const config = defaultConfig(settings);
+    const { startNimbus } = await import("../nimbus.js");
+    const nimbus = await startNimbus(config).catch((error: NodeJS.ErrnoException) => {
+      const reason =
+        error.code === "EADDRINUSE"
+          ? `port ${config.port} on ${config.host} is already in use`
+          : error.message;
+      console.error(`nimbus: cannot start: ${reason}`);
+      process.exit(1);
+    });
+    const stop = async () => {
+      await nimbus.close();
+      process.exit(0);
+    };
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+  });
+
+await program.parseAsync(process.argv);

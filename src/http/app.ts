@@ -1,0 +1,61 @@
+import Fastify, { type FastifyInstance, LogController } from "fastify";
+import type { Config } from "../config.js";
+import type { AuthContext } from "../services/context.js";
+import { installErrorHandler } from "./error-handler.js";
+import { HttpFault } from "./faults.js";
+import { newRequestId } from "./request-id.js";
+
+declare module "fastify" {
+  interface FastifyRequest {
+    /** `req-<uuid>`, echoed in x-openstack-request-id and x-compute-request-id. */
+    requestId: string;
+    /** Set by the token check of the service that needs one. */
+    auth: AuthContext | null;
+  }
+}
+
+/** Media types nova (and our identity and image APIs) read as JSON. A missing type or text/plain counts as JSON too. */
+const JSON_TYPES = ["application/json", "application/vnd.openstack.compute+json", "text/plain"];
+
+/**
+ * The bare HTTP server: request ids, JSON parsing with Nova's faults, the error
+ * handler. Each OpenStack service registers itself on it under its own prefix.
+ */
+export function createHttpServer(config: Config): FastifyInstance {
+  const app = Fastify({
+    logger: { level: config.logLevel },
+    bodyLimit: config.bodyLimitBytes,
+    // a log line per request only when debugging: at scale they would drown everything else
+    logController: new LogController({
+      disableRequestLogging: !["debug", "trace"].includes(config.logLevel),
+    }),
+    routerOptions: { ignoreTrailingSlash: false, maxParamLength: 500 },
+    genReqId: () => newRequestId(),
+  });
+  app.decorateRequest("requestId", "");
+  app.decorateRequest("auth", null);
+
+  app.addHook("onRequest", async (request, reply) => {
+    request.requestId = request.id;
+    reply.header("x-openstack-request-id", request.requestId);
+    reply.header("x-compute-request-id", request.requestId);
+  });
+
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser(JSON_TYPES, { parseAs: "string" }, (_request, body, done) => {
+    const text = typeof body === "string" ? body : body.toString("utf8");
+    if (text.trim() === "") return done(null, null);
+    try {
+      done(null, JSON.parse(text));
+    } catch {
+      done(new HttpFault(400, "Malformed request body"), undefined);
+    }
+  });
+  // A body with another media type is refused unless a service registers a parser for it.
+  app.addContentTypeParser("*", (_request, _payload, done) => {
+    done(new HttpFault(415, "Unsupported Content-Type"), undefined);
+  });
+
+  installErrorHandler(app);
+  return app;
+}

@@ -1,0 +1,139 @@
+import type { ComputeService, RebuildRequest } from "../../services/compute/compute-service.js";
+import { authorize, type Policy } from "./policy.js";
+import type { ActionDef, ActionRouteDef, ComputeCall } from "./router.js";
+import { serverBody } from "./servers.js";
+
+const policy = (name: string, rule: Policy["rule"] = "project_member"): Policy => ({
+  name: `os_compute_api:${name}`,
+  rule,
+});
+
+/**
+ * `POST /servers/{id}/action`: one entry per action key nimbus implements, with nova's
+ * policy, success status and version range. Request bodies are validated by the router.
+ */
+export function serverActionRoutes(compute: ComputeService): ActionRouteDef {
+  /** Loads the server (404 when not visible), then checks the action's policy against its project. */
+  const target = async (call: ComputeCall, p: Policy) => {
+    const instance = await compute.get(call.auth, call.params.id!);
+    authorize(call.auth, p, instance.projectId);
+    return instance;
+  };
+
+  /** An action whose whole answer is its status: authorize on the server, then hand it to the service. */
+  const act = (
+    name: string,
+    status: number,
+    p: Policy,
+    run: (call: ComputeCall, uuid: string) => Promise<void>,
+  ): ActionDef => ({
+    name,
+    status,
+    handler: async (call) => {
+      const instance = await target(call, p);
+      await run(call, instance.uuid);
+    },
+  });
+
+  const power = (
+    name: string,
+    action: "start" | "stop" | "pause" | "unpause" | "suspend" | "resume",
+    p: Policy,
+  ): ActionDef => act(name, 202, p, (call, uuid) => compute.powerAction(call.auth, uuid, action));
+
+  const actions: ActionDef[] = [
+    act("reboot", 202, policy("servers:reboot"), (call, uuid) =>
+      compute.reboot(call.auth, uuid, String(call.body.type).toUpperCase() as "SOFT" | "HARD"),
+    ),
+    power("os-start", "start", policy("servers:start")),
+    power("os-stop", "stop", policy("servers:stop")),
+    power("pause", "pause", policy("os-pause-server:pause")),
+    power("unpause", "unpause", policy("os-pause-server:unpause")),
+    power("suspend", "suspend", policy("os-suspend-server:suspend")),
+    power("resume", "resume", policy("os-suspend-server:resume")),
+    act("resize", 202, policy("servers:resize"), (call, uuid) =>
+      compute.resize(call.auth, uuid, String(call.body.flavorRef).split("/").at(-1)!),
+    ),
+    act("confirmResize", 204, policy("servers:confirm_resize"), (call, uuid) =>
+      compute.confirmResize(call.auth, uuid),
+    ),
+    act("revertResize", 202, policy("servers:revert_resize"), (call, uuid) =>
+      compute.revertResize(call.auth, uuid),
+    ),
+    {
+      name: "rebuild",
+      status: 202,
+      handler: async (call) => {
+        const existing = await target(call, policy("servers:rebuild"));
+        const b = call.body as Record<string, unknown>;
+        const request: RebuildRequest = {
+          imageRef: String(b.imageRef).split("/").at(-1)!,
+          name: b.name as string | undefined,
+          adminPass: b.adminPass as string | undefined,
+          metadata: b.metadata as Record<string, string> | undefined,
+          description: b.description as string | null | undefined,
+          keyName: b.key_name as string | null | undefined,
+          userData: b.user_data as string | null | undefined,
+          accessIPv4: b.accessIPv4 as string | undefined,
+          accessIPv6: b.accessIPv6 as string | undefined,
+          hostname: b.hostname as string | undefined,
+          trustedImageCertificates: b.trusted_image_certificates as string[] | null | undefined,
+        };
+        const { instance, adminPass } = await compute.rebuild(call.auth, existing.uuid, request);
+        const body = serverBody(call, instance, "rebuild");
+        return { server: { ...body.server, adminPass } };
+      },
+    },
+    {
+      name: "createImage",
+      status: 202,
+      handler: async (call) => {
+        const instance = await target(call, policy("servers:create_image"));
+        const imageId = await compute.createImage(
+          call.auth,
+          instance.uuid,
+          call.body.name as string,
+          (call.body.metadata ?? {}) as Record<string, string>,
+        );
+        if (call.version.atLeast("2.45")) return { image_id: imageId };
+        call.setHeader("Location", call.links.image(imageId));
+        return undefined;
+      },
+    },
+    {
+      name: "lock",
+      status: 202,
+      handler: async (call) => {
+        const instance = await target(call, policy("os-lock-server:lock"));
+        // locked_reason exists from 2.73; earlier bodies may carry it but it is ignored
+        const body = call.body as { locked_reason?: string } | null;
+        const reason = call.version.atLeast("2.73") ? (body?.locked_reason ?? null) : null;
+        await compute.lock(call.auth, instance.uuid, reason);
+      },
+    },
+    act("unlock", 202, policy("os-lock-server:unlock"), (call, uuid) => compute.unlock(call.auth, uuid)),
+    {
+      name: "os-getConsoleOutput",
+      status: 200,
+      handler: async (call) => {
+        const instance = await target(call, policy("os-console-output"));
+        const length = (call.body as { length?: number | string | null } | null)?.length;
+        const lines = length === undefined || length === null ? undefined : Number(length);
+        return {
+          output: await compute.consoleOutput(call.auth, instance.uuid, lines === -1 ? undefined : lines),
+        };
+      },
+    },
+    act("os-resetState", 202, policy("os-admin-actions:reset_state", "admin"), (call, uuid) =>
+      compute.resetState(call.auth, uuid, call.body.state as "active" | "error"),
+    ),
+    {
+      ...act("trigger_crash_dump", 202, policy("servers:trigger_crash_dump"), (call, uuid) =>
+        compute.triggerCrashDump(call.auth, uuid),
+      ),
+      min: "2.17",
+    },
+    { name: "resetNetwork", removed: true, status: 410, handler: () => undefined },
+  ];
+  return { method: "POST", path: "/servers/{id}/action", actions };
+}

@@ -1,0 +1,158 @@
+import type { ComputeService, CreateServerRequest } from "../../services/compute/compute-service.js";
+import type { Instance } from "../../services/compute/instance.js";
+import type { RequestedNetworks } from "../../services/network/network-service.js";
+import { authorize, type Policy } from "./policy.js";
+import type { ComputeCall, RouteDef } from "./router.js";
+import { serverListRequest } from "./server-filters.js";
+import { type ServerViewKind, serverSummary, serverView } from "./views/servers.js";
+
+const p = (name: string, rule: Policy["rule"]): Policy => ({ name: `os_compute_api:servers:${name}`, rule });
+
+export function renderServer(call: ComputeCall, instance: Instance, kind: ServerViewKind = "show") {
+  return serverView(instance, { version: call.version, auth: call.auth, links: call.links, kind });
+}
+
+/** The `server` body of update and rebuild responses (their view differs from show; see views/servers.ts). */
+export function serverBody(call: ComputeCall, instance: Instance, kind: "update" | "rebuild") {
+  return { server: renderServer(call, instance, kind) };
+}
+
+/** oslo's bool_from_string, as nova reads boolean-ish body values ("True", "1", true ...). */
+function isTrue(value: unknown): boolean {
+  return value === true || ["1", "t", "true", "on", "y", "yes"].includes(String(value).toLowerCase());
+}
+
+/** nova's `networks` before 2.37 was optional (absent = the default network). */
+function requestedNetworks(body: Record<string, unknown>): RequestedNetworks {
+  const networks = body.networks;
+  if (networks === undefined) return "auto";
+  if (networks === "auto" || networks === "none") return networks;
+  return networks as Exclude<RequestedNetworks, string>;
+}
+
+function createRequest(call: ComputeCall): CreateServerRequest {
+  const body = call.body.server as Record<string, unknown>;
+  const hints = (call.body["os:scheduler_hints"] ?? call.body["OS-SCH-HNT:scheduler_hints"]) as
+    | Record<string, unknown>
+    | undefined;
+  const bdm = (body.block_device_mapping_v2 ?? undefined) as Array<Record<string, unknown>> | undefined;
+  const az = body.availability_zone as string | undefined;
+  let host = body.host as string | undefined;
+  // nova's "zone:host" availability zone syntax (admin only)
+  if (az?.includes(":") && az.split(":")[1]) host = az.split(":")[1];
+  if (host !== undefined && !call.auth.isAdmin) {
+    authorize(call.auth, p("create:forced_host", "admin"));
+  }
+  return {
+    name: body.name as string,
+    imageRef: (body.imageRef as string | undefined)?.split("/").at(-1) || undefined,
+    flavorRef: String(body.flavorRef).split("/").at(-1)!,
+    networks: requestedNetworks(body),
+    keyName: body.key_name as string | undefined,
+    metadata: body.metadata as Record<string, string> | undefined,
+    userData: body.user_data as string | undefined,
+    availabilityZone: az,
+    minCount: body.min_count === undefined ? undefined : Number(body.min_count),
+    maxCount: body.max_count === undefined ? undefined : Number(body.max_count),
+    // before 2.19 there is no description: nova fills it with the name
+    description: call.version.atLeast("2.19")
+      ? (body.description as string | null | undefined)
+      : (body.name as string),
+    tags: body.tags as string[] | undefined,
+    adminPass: body.adminPass as string | undefined,
+    accessIPv4: body.accessIPv4 as string | undefined,
+    accessIPv6: body.accessIPv6 as string | undefined,
+    securityGroups: (body.security_groups as Array<{ name: string }> | undefined)?.map((g) => g.name),
+    configDrive: isTrue(body.config_drive),
+    trustedImageCertificates: body.trusted_image_certificates as string[] | null | undefined,
+    hostname: body.hostname as string | undefined,
+    host,
+    schedulerHints: hints,
+    blockDeviceMapping: bdm,
+  };
+}
+
+export function serverRoutes(compute: ComputeService): RouteDef[] {
+  const list = (kind: "index" | "detail") => async (call: ComputeCall) => {
+    authorize(call.auth, p(kind, "project_reader"));
+    const { filter, marker, limit } = serverListRequest(call.query, call.version, call.auth, kind);
+    const instances = await compute.list(call.auth, filter, marker);
+    const body: Record<string, unknown> = {
+      servers: instances.map((i) =>
+        kind === "index" ? serverSummary(i, call.links) : renderServer(call, i, "detail"),
+      ),
+    };
+    if (instances.length > 0 && instances.length === limit) {
+      const path = kind === "index" ? "servers" : "servers/detail";
+      body.servers_links = [{ rel: "next", href: call.links.next(path, instances.at(-1)!.uuid) }];
+    }
+    return body;
+  };
+
+  return [
+    { method: "GET", path: "/servers", status: 200, handler: list("index") },
+    { method: "GET", path: "/servers/detail", status: 200, handler: list("detail") },
+    {
+      method: "GET",
+      path: "/servers/{id}",
+      status: 200,
+      handler: async (call) => {
+        const instance = await compute.get(call.auth, call.params.id!);
+        authorize(call.auth, p("show", "project_reader"), instance.projectId);
+        return { server: renderServer(call, instance) };
+      },
+    },
+    {
+      method: "POST",
+      path: "/servers",
+      status: 202,
+      handler: async (call) => {
+        authorize(call.auth, p("create", "project_member"));
+        const request = createRequest(call);
+        const result = await compute.create(call.auth, request);
+        if (isTrue(call.body.server.return_reservation_id)) return { reservation_id: result.reservationId };
+        const first = result.instances[0]!;
+        const self = call.links.self("servers", first.uuid);
+        call.setHeader("Location", self);
+        return {
+          server: {
+            id: first.uuid,
+            links: call.links.pair("servers", first.uuid),
+            "OS-DCF:diskConfig": "MANUAL",
+            security_groups: first.securityGroups.map((name) => ({ name })),
+            adminPass: result.adminPass,
+          },
+        };
+      },
+    },
+    {
+      method: "PUT",
+      path: "/servers/{id}",
+      status: 200,
+      handler: async (call) => {
+        const existing = await compute.get(call.auth, call.params.id!);
+        authorize(call.auth, p("update", "project_member"), existing.projectId);
+        const body = call.body.server as Record<string, string | null | undefined>;
+        const instance = await compute.update(call.auth, existing.uuid, {
+          name: body.name ?? undefined,
+          description: body.description,
+          accessIPv4: body.accessIPv4 ?? undefined,
+          accessIPv6: body.accessIPv6 ?? undefined,
+          hostname: body.hostname ?? undefined,
+          pinnedAvailabilityZone: body.pinned_availability_zone,
+        });
+        return serverBody(call, instance, "update");
+      },
+    },
+    {
+      method: "DELETE",
+      path: "/servers/{id}",
+      status: 204,
+      handler: async (call) => {
+        const instance = await compute.get(call.auth, call.params.id!);
+        authorize(call.auth, p("delete", "project_member"), instance.projectId);
+        await compute.delete(call.auth, instance.uuid);
+      },
+    },
+  ];
+}

@@ -1,0 +1,706 @@
+/**
+ * Request validation as nova does it: nova's own JSON Schemas (vendored in
+ * `nova-schemas/`, picked per endpoint and microversion from its index), applied with
+ * nova's validator semantics (`nova/api/validation/validators.py` and `__init__.py`):
+ *
+ * - draft 2020-12 plus nova's formats (uuid, date-time, base64, cidr, uri, regex, the name
+ *   formats ...), checked the way oslo and Python check them;
+ * - `minimum`/`maximum` also compare numeric strings ("10" counts as 10);
+ * - patterns are Python `re` syntax, translated once per pattern;
+ * - legacy /v2: only schemas without a minimum (or with minimum 2.0) apply, and unknown
+ *   keys are stripped instead of rejected;
+ * - query strings are objects of string arrays; unknown parameters are dropped when the
+ *   schema allows additional properties;
+ * - failures become 400s worded like nova's ("Invalid input for field/attribute ...").
+ */
+import { readFileSync } from "node:fs";
+import { isIPv4, isIPv6 } from "node:net";
+import {
+  Ajv2020,
+  type CodeOptions,
+  type ErrorObject,
+  type FuncKeywordDefinition,
+  type ValidateFunction,
+} from "ajv/dist/2020.js";
+import formatsPlugin from "ajv-formats";
+import { badRequest, type HttpFault } from "../faults.js";
+import type { ApiVersion } from "./microversion.js";
+
+/** An endpoint as `nova-schemas/index.json` names it, e.g. POST "/servers/{id}/action" with action "reboot". */
+export interface EndpointRef {
+  method: string;
+  path: string;
+  action?: string;
+}
+
+/**
+ * Validates a request body against nova's schema for this endpoint and version and returns
+ * the body to use: unchanged, or under legacy /v2 a copy with unknown keys stripped. A
+ * version no schema covers is not validated. Throws HttpFault(400) on invalid input.
+ */
+export function validateBody(ref: EndpointRef, version: ApiVersion, body: unknown): unknown {
+  const schemas = applicable(lookup(ref)?.request_body, version);
+  if (schemas.length === 0) return body;
+  // Legacy stripping edits the data in place, as nova does; work on a copy.
+  const data = version.isLegacyV2 ? structuredClone(body ?? null) : (body ?? null);
+  for (const schema of schemas) check(schema, version.isLegacyV2, data, "body");
+  return data;
+}
+
+/**
+ * Validates a query (each parameter's values, as a URL with repeats parses) and returns it,
+ * minus unknown parameters when the schema allows additional properties (nova drops those
+ * silently; schemas that forbid them answer 400). Throws HttpFault(400) on invalid input.
+ */
+export function validateQuery(
+  ref: EndpointRef,
+  version: ApiVersion,
+  query: Record<string, string[]>,
+): Record<string, string[]> {
+  let result = query;
+  for (const schema of applicable(lookup(ref)?.query, version)) {
+    // nova validates a copy (legacy stripping must not touch the request) ...
+    check(schema, version.isLegacyV2, structuredClone(result), "query");
+    // ... then drops what the schema does not name, when additional properties are allowed.
+    const doc = loadSchema(schema.file);
+    if (doc.additionalProperties === false) continue;
+    const named = doc.properties ?? {};
+    const patterns = Object.keys(doc.patternProperties ?? {}).map((p) => schemaRegExp(`^(?:${p})`));
+    result = Object.fromEntries(
+      Object.entries(result).filter(
+        ([name]) => Object.hasOwn(named, name) || patterns.some((p) => p.test(name)),
+      ),
+    );
+  }
+  return result;
+}
+
+// ---------------------------------------------------------------------------------------
+// The index: which schema files cover which endpoint at which versions.
+
+interface SchemaRef {
+  schema: string;
+  min_version: string | null;
+  max_version: string | null;
+  file: string;
+}
+
+interface IndexEntry {
+  method: string;
+  path: string;
+  action: string | null;
+  request_body: SchemaRef[];
+  query: SchemaRef[];
+}
+
+/** The subset of a schema document this module reads directly. */
+interface SchemaDoc {
+  additionalProperties?: unknown;
+  properties?: Record<string, unknown>;
+  patternProperties?: Record<string, unknown>;
+}
+
+const SCHEMA_DIR = new URL("./nova-schemas/", import.meta.url);
+let index: Map<string, IndexEntry> | undefined;
+
+const indexKey = (method: string, path: string, action: string | null | undefined) =>
+  `${method.toUpperCase()} ${path} ${action ?? ""}`;
+
+function lookup(ref: EndpointRef): IndexEntry | undefined {
+  if (!index) {
+    const rows = JSON.parse(readFileSync(new URL("index.json", SCHEMA_DIR), "utf8")) as IndexEntry[];
+    index = new Map(rows.map((row) => [indexKey(row.method, row.path, row.action), row]));
+  }
+  return index.get(indexKey(ref.method, ref.path, ref.action));
+}
+
+/**
+ * The schemas nova runs for this version. Legacy /v2 runs those with no minimum or minimum
+ * 2.0, whatever their maximum (nova's `_schema_validation_helper`).
+ */
+function applicable(refs: SchemaRef[] | undefined, version: ApiVersion): SchemaRef[] {
+  if (!refs) return [];
+  if (version.isLegacyV2) return refs.filter((r) => r.min_version === null || r.min_version === "2.0");
+  return refs.filter((r) => version.within(r.min_version, r.max_version));
+}
+
+const documents = new Map<string, SchemaDoc>();
+
+function loadSchema(file: string): SchemaDoc {
+  let doc = documents.get(file);
+  if (!doc) {
+    doc = JSON.parse(readFileSync(new URL(file, SCHEMA_DIR), "utf8")) as SchemaDoc;
+    documents.set(file, doc);
+  }
+  return doc;
+}
+
+// ---------------------------------------------------------------------------------------
+// Compilation: two ajv instances (v2.1+ and legacy /v2), each schema compiled once per mode.
+
+const validators = new Map<string, ValidateFunction>();
+const instances = new Map<boolean, Ajv2020>();
+
+function compiled(file: string, legacy: boolean): ValidateFunction {
+  const key = `${legacy ? "legacy" : "v2.1"}:${file}`;
+  let validate = validators.get(key);
+  if (!validate) {
+    let ajv = instances.get(legacy);
+    if (!ajv) {
+      ajv = createAjv(legacy);
+      instances.set(legacy, ajv);
+    }
+    validate = ajv.compile(loadSchema(file));
+    validators.set(key, validate);
+  }
+  return validate;
+}
+
+/** Ajv's pattern engine: every `pattern` and `patternProperties` key is Python `re` syntax. */
+const pythonPatterns: NonNullable<CodeOptions["regExp"]> = Object.assign(schemaRegExp, {
+  code: "pythonRegExp",
+});
+
+function createAjv(legacy: boolean): Ajv2020 {
+  const ajv = new Ajv2020({
+    // The files carry keywords 2020-12 ignores (`additionalItems` beside `items`) as nova's do.
+    strict: false,
+    // All errors, so that the one nova would meet first can be picked (see firstError).
+    allErrors: true,
+    // Errors carry the failing data and schema, which nova's messages quote.
+    verbose: true,
+    unicodeRegExp: false,
+    code: { regExp: pythonPatterns },
+  });
+  // ajv-formats is CommonJS: its default import is the module, the plugin is `.default`.
+  formatsPlugin.default(ajv);
+  for (const [name, check] of Object.entries(NOVA_FORMATS))
+    ajv.addFormat(name, { type: "string", validate: check });
+  ajv.removeKeyword("minimum").addKeyword(numericLimit("minimum", (n, limit) => n < limit, "less than"));
+  ajv.removeKeyword("maximum").addKeyword(numericLimit("maximum", (n, limit) => n > limit, "greater than"));
+  if (legacy) ajv.removeKeyword("additionalProperties").addKeyword(softAdditionalProperties());
+  return ajv;
+}
+
+/**
+ * nova's `_validate_minimum`/`_validate_maximum`: the value goes through Python's int()
+ * (then float()); anything that does not convert skips the check, and int() truncates floats.
+ */
+function numericLimit(
+  keyword: "minimum" | "maximum",
+  fails: (value: number, limit: number) => boolean,
+  words: string,
+): FuncKeywordDefinition {
+  const validate = (limit: number, data: unknown): boolean => {
+    const value = pythonNumber(data);
+    if (value === undefined || !fails(value, limit)) return true;
+    validate.errors = [
+      {
+        keyword,
+        message: `${pyRepr(value)} is ${words} the ${keyword} of ${pyRepr(limit)}`,
+        params: { limit },
+      },
+    ];
+    return false;
+  };
+  validate.errors = [] as Partial<ErrorObject>[];
+  return { keyword, type: ["number", "string"], schemaType: "number", errors: true, validate };
+}
+
+const DIGITS = String.raw`\d(?:_?\d)*`; // Python allows single underscores between digits
+const PY_INT = new RegExp(`^[+-]?${DIGITS}$`);
+const PY_FLOAT = new RegExp(`^[+-]?(?:${DIGITS}(?:\\.(?:${DIGITS})?)?|\\.${DIGITS})(?:[eE][+-]?${DIGITS})?$`);
+
+/** Python's int(x) falling back to float(x), for the values JSON can carry (ASCII digits only). */
+function pythonNumber(data: unknown): number | undefined {
+  if (typeof data === "number") return Math.trunc(data);
+  if (typeof data === "boolean") return data ? 1 : 0;
+  if (typeof data !== "string") return undefined;
+  const text = data.trim();
+  if (PY_INT.test(text) || PY_FLOAT.test(text)) return Number(text.replaceAll("_", ""));
+  const special = /^([+-]?)(inf|infinity|nan)$/i.exec(text);
+  if (!special) return undefined;
+  if (special[2]!.toLowerCase() === "nan") return Number.NaN;
+  return special[1] === "-" ? -Infinity : Infinity;
+}
+
+/**
+ * nova's `_soft_validate_additional_properties`, used under legacy /v2: unknown keys are
+ * deleted; where `patternProperties` exist, keys matching none of them are still an error.
+ * When every key is unknown nothing happens (nova's workaround for `oneOf` branches), so
+ * `required` and friends report instead.
+ */
+function softAdditionalProperties(): FuncKeywordDefinition {
+  const validate = (allowed: unknown, data: Record<string, unknown>, parentSchema?: object): boolean => {
+    if (allowed === true) return true;
+    const parent = parentSchema as SchemaDoc | undefined;
+    const named = parent?.properties ?? {};
+    const patterns = Object.keys(parent?.patternProperties ?? {});
+    const anyPattern = patterns.length > 0 ? schemaRegExp(patterns.join("|")) : undefined;
+    const keys = Object.keys(data);
+    const extras = keys.filter((k) => !Object.hasOwn(named, k) && !anyPattern?.test(k));
+    if (extras.length === 0 || extras.length === keys.length) return true;
+    if (anyPattern) {
+      validate.errors = [{ keyword: "additionalProperties", message: unexpected(extras), params: {} }];
+      return false;
+    }
+    for (const key of extras) delete data[key];
+    return true;
+  };
+  validate.errors = [] as Partial<ErrorObject>[];
+  return {
+    keyword: "additionalProperties",
+    type: "object",
+    schemaType: ["boolean", "object"],
+    modifying: true,
+    errors: true,
+    validate,
+  };
+}
+
+// ---------------------------------------------------------------------------------------
+// Running a schema and wording its failure like nova.
+
+function check(schema: SchemaRef, legacy: boolean, data: unknown, where: "body" | "query"): void {
+  const validate = compiled(schema.file, legacy);
+  if (validate(data)) return;
+  throw toFault(firstError(validate.errors!, loadSchema(schema.file)), where);
+}
+
+/**
+ * The error nova reports: jsonschema stops at the first one it meets walking the schema
+ * depth-first in key order (array items in order), and reports a failed oneOf/anyOf/not as
+ * a whole. ajv reports every error in its own keyword order, so rank each by its position
+ * in the schema and drop those raised inside a oneOf/anyOf/not branch.
+ */
+function firstError(errors: ErrorObject[], schema: object): ErrorObject {
+  const ranked = errors
+    .filter((error) => !/\/(?:oneOf|anyOf|not)\//.test(error.schemaPath))
+    .map((error) => ({ error, rank: schemaRank(error, schema) }));
+  ranked.sort((a, b) => {
+    for (let i = 0; i < Math.min(a.rank.length, b.rank.length); i++) {
+      if (a.rank[i] !== b.rank[i]) return a.rank[i]! - b.rank[i]!;
+    }
+    return a.rank.length - b.rank.length;
+  });
+  return (ranked[0] ?? { error: errors[0]! }).error;
+}
+
+/** Keywords whose next schema-path step names a member (a property, a pattern, an index). */
+const MEMBER_KEYWORDS = new Set([
+  "properties",
+  "patternProperties",
+  "$defs",
+  "allOf",
+  "anyOf",
+  "oneOf",
+  "prefixItems",
+]);
+
+/** Position of an error in jsonschema's walk: key indexes along the schema path. */
+function schemaRank(error: ErrorObject, root: object): number[] {
+  // ajv writes schema paths as URI fragments, instance paths as plain JSON pointers.
+  const steps = error.schemaPath
+    .split("/")
+    .slice(1)
+    .map((s) => unescapePointer(decodeURIComponent(s)));
+  const items = error.instancePath.split("/").slice(1);
+  const rank: number[] = [];
+  let node: unknown = root;
+  let depth = 0; // instance path segments the schema path has stepped into so far
+  for (let i = 0; i < steps.length && typeof node === "object" && node !== null; i++) {
+    const keyword = steps[i]!;
+    const schemaNode = node as Record<string, unknown>;
+    rank.push(Object.keys(schemaNode).indexOf(keyword));
+    node = schemaNode[keyword];
+    if (MEMBER_KEYWORDS.has(keyword) && i + 1 < steps.length && typeof node === "object" && node !== null) {
+      const member = steps[++i]!;
+      rank.push(Array.isArray(node) ? Number(member) : Object.keys(node).indexOf(member));
+      node = (node as Record<string, unknown>)[member];
+      if (keyword === "properties" || keyword === "patternProperties" || keyword === "prefixItems") depth++;
+    } else if (keyword === "items" && i + 1 < steps.length) {
+      rank.push(Number(items[depth++])); // jsonschema checks item 0 fully before item 1
+    }
+  }
+  return rank;
+}
+
+function unescapePointer(segment: string): string {
+  return segment.replaceAll("~1", "/").replaceAll("~0", "~");
+}
+
+function toFault(error: ErrorObject, where: "body" | "query"): HttpFault {
+  const reason = NAME_REASONS[error.keyword === "format" ? String(error.params.format) : ""];
+  if (reason !== undefined)
+    return badRequest(`An invalid 'name' value was provided. The name must be: ${reason}`);
+  const message = describe(error);
+  const path = error.instancePath.split("/").slice(1).map(unescapePointer);
+  if (path.length === 0) return badRequest(message);
+  const value = pyStr(error.data);
+  if (where === "body") {
+    return badRequest(`Invalid input for field/attribute ${path.at(-1)}. Value: ${value}. ${message}`);
+  }
+  return badRequest(`Invalid input for query parameters ${path[0]}. Value: ${value}. ${message}`);
+}
+
+/** The Python jsonschema wording of one failed keyword. */
+function describe(error: ErrorObject): string {
+  const data = clip(pyRepr(error.data));
+  const schema: unknown = error.schema;
+  const limit = Number(error.params.limit);
+  switch (error.keyword) {
+    case "type":
+      return `${data} is not of type ${([] as unknown[]).concat(schema).map(pyRepr).join(", ")}`;
+    case "required":
+      return `${pyRepr(error.params.missingProperty)} is a required property`;
+    case "additionalProperties":
+      return error.params.additionalProperty === undefined ? error.message! : strictExtras(error);
+    case "enum":
+      return `${data} is not one of ${pyRepr(schema)}`;
+    case "const":
+      return `${pyRepr(schema)} was expected`;
+    case "pattern":
+      return `${data} does not match ${pyRepr(schema)}`;
+    case "format":
+      return `${data} is not a ${pyRepr(error.params.format)}`;
+    case "minLength":
+    case "minItems":
+      return `${data} ${limit === 1 ? "should be non-empty" : "is too short"}`;
+    case "maxLength":
+    case "maxItems":
+      return `${data} ${limit === 0 ? "is expected to be empty" : "is too long"}`;
+    case "minProperties":
+      return `${data} ${limit === 1 ? "should be non-empty" : "does not have enough properties"}`;
+    case "maxProperties":
+      return `${data} ${limit === 0 ? "is expected to be empty" : "has too many properties"}`;
+    case "uniqueItems":
+      return `${data} has non-unique elements`;
+    case "exclusiveMinimum":
+      return `${data} is less than or equal to the minimum of ${pyRepr(schema)}`;
+    case "exclusiveMaximum":
+      return `${data} is greater than or equal to the maximum of ${pyRepr(schema)}`;
+    case "multipleOf":
+      return `${data} is not a multiple of ${pyRepr(schema)}`;
+    case "oneOf": {
+      const passing = error.params.passingSchemas as number[] | null;
+      if (!passing) return `${data} is not valid under any of the given schemas`;
+      const branches = schema as unknown[];
+      return `${data} is valid under each of ${passing.map((i) => pyRepr(branches[i])).join(", ")}`;
+    }
+    case "anyOf":
+      return `${data} is not valid under any of the given schemas`;
+    case "not":
+      return `${data} should not be valid under ${pyRepr(schema)}`;
+    case "false schema":
+      return `False schema does not allow ${data}`;
+    default:
+      return error.message ?? `${data} is invalid`;
+  }
+}
+
+/** jsonschema names every unexpected key, not just the first one ajv stops at. */
+function strictExtras(error: ErrorObject): string {
+  const parent = error.parentSchema as SchemaDoc;
+  const data = error.data as Record<string, unknown>;
+  const named = parent.properties ?? {};
+  const patterns = Object.keys(parent.patternProperties ?? {});
+  const regexes = patterns.map((p) => schemaRegExp(p));
+  const extras = Object.keys(data)
+    .filter((k) => !Object.hasOwn(named, k) && !regexes.some((r) => r.test(k)))
+    .sort();
+  if (patterns.length === 0) return unexpected(extras);
+  const verb = extras.length === 1 ? "does" : "do";
+  return `${extras.map(pyRepr).join(", ")} ${verb} not match any of the regexes: ${patterns.sort().map(pyRepr).join(", ")}`;
+}
+
+function unexpected(extras: string[]): string {
+  const sorted = [...extras].sort();
+  const verb = sorted.length === 1 ? "was" : "were";
+  return `Additional properties are not allowed (${sorted.map(pyRepr).join(", ")} ${verb} unexpected)`;
+}
+
+/** How much of a rejected value a message echoes: a hostile body must not make a huge (or endless) one. */
+const MAX_ECHO = 2048;
+const MAX_REPR_DEPTH = 32;
+
+function clip(text: string): string {
+  return text.length > MAX_ECHO ? `${text.slice(0, MAX_ECHO)}...` : text;
+}
+
+/** Python's str(): what nova's "Value: %s" shows, cut short past MAX_ECHO characters. */
+function pyStr(value: unknown): string {
+  return clip(typeof value === "string" ? value : pyRepr(value));
+}
+
+const REPR_ESCAPES: Record<string, string> = { "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t" };
+
+/** Python's repr() of a JSON value, as jsonschema quotes instances and schemas; deep nesting shows as `[...]`. */
+function pyRepr(value: unknown, depth = 0): string {
+  if (value === null || value === undefined) return "None";
+  if (value === true) return "True";
+  if (value === false) return "False";
+  if (typeof value === "number") {
+    if (Number.isNaN(value)) return "nan";
+    if (!Number.isFinite(value)) return value > 0 ? "inf" : "-inf";
+    return String(value);
+  }
+  if (typeof value === "string") {
+    const quote = value.includes("'") && !value.includes('"') ? '"' : "'";
+    // Python escapes what str.isprintable() refuses: categories C* and Z* but the ASCII space.
+    const body = value.replace(/[\\'"\p{C}\p{Z}]/gu, (c) => {
+      if (c === " ") return c;
+      if (c === "'" || c === '"') return c === quote ? `\\${c}` : c;
+      if (REPR_ESCAPES[c]) return REPR_ESCAPES[c];
+      const code = c.codePointAt(0)!;
+      if (code < 0x100) return `\\x${code.toString(16).padStart(2, "0")}`;
+      if (code < 0x10000) return `\\u${code.toString(16).padStart(4, "0")}`;
+      return `\\U${code.toString(16).padStart(8, "0")}`;
+    });
+    return quote + body + quote;
+  }
+  if (Array.isArray(value)) {
+    if (depth >= MAX_REPR_DEPTH) return "[...]";
+    return `[${value.map((v) => pyRepr(v, depth + 1)).join(", ")}]`;
+  }
+  if (typeof value === "object") {
+    if (depth >= MAX_REPR_DEPTH) return "{...}";
+    const entries = Object.entries(value as Record<string, unknown>);
+    return `{${entries.map(([k, v]) => `${pyRepr(k)}: ${pyRepr(v, depth + 1)}`).join(", ")}}`;
+  }
+  return String(value);
+}
+
+// ---------------------------------------------------------------------------------------
+// Python regular expressions.
+
+const schemaPatterns = new Map<string, RegExp>();
+
+/** pythonRegExp for the schemas' own patterns (a finite set), translated once each. */
+function schemaRegExp(pattern: string): RegExp {
+  let regex = schemaPatterns.get(pattern);
+  if (!regex) {
+    regex = pythonRegExp(pattern);
+    schemaPatterns.set(pattern, regex);
+  }
+  return regex;
+}
+
+/** Escapes of ASCII letters that Python's `re` knows; any other (`\q`) is an error there. */
+const PY_LETTER_ESCAPES = "abBdDfnrsStvwWAZxuUN";
+
+/**
+ * Translates a Python `re` pattern into a JavaScript RegExp, without the `u` flag (nova's
+ * generated character classes use identity escapes such as `\ ` and `\~`, and list BMP code
+ * units). Python's `$` also matches before a final newline, so it becomes `(?=\n?$)`;
+ * `\A`, `\Z`, `(?P<name>...)`, `(?P=name)`, `(?#...)` and leading inline flags (i, m, s) are
+ * mapped. Throws SyntaxError where Python or JavaScript would reject the pattern (or where
+ * a Python-only construct has no translation).
+ */
+export function pythonRegExp(pattern: string): RegExp {
+  let flags = "";
+  let source = pattern;
+  const inline = /^\(\?([aiLmsux]+)\)/.exec(source);
+  if (inline) {
+    for (const flag of inline[1]!) {
+      if (flag === "x") throw new SyntaxError("verbose patterns are not supported");
+      if ("ims".includes(flag) && !flags.includes(flag)) flags += flag;
+    }
+    source = source.slice(inline[0].length);
+  }
+  const end = flags.includes("m") ? "$" : String.raw`(?=\n?$)`;
+  let out = "";
+  let inClass = false;
+  for (let i = 0; i < source.length; i++) {
+    const c = source[i]!;
+    if (c === "\\") {
+      const next = source[i + 1];
+      if (next === undefined) throw new SyntaxError("bad escape (end of pattern)");
+      if (/[A-Za-z]/.test(next) && !PY_LETTER_ESCAPES.includes(next))
+        throw new SyntaxError(`bad escape \\${next}`);
+      if (next === "N") throw new SyntaxError("\\N{...} is not supported");
+      if (!inClass && next === "A") out += "^";
+      else if (!inClass && next === "Z") out += String.raw`(?![\s\S])`;
+      else out += c + next;
+      i++;
+    } else if (inClass) {
+      if (c === "]") inClass = false;
+      out += c;
+    } else if (c === "[") {
+      inClass = true;
+      out += c;
+      if (source[i + 1] === "^") out += source[++i];
+      // A `]` first in a Python class is a literal; in JavaScript `[]` is an empty class.
+      if (source[i + 1] === "]") {
+        out += "\\]";
+        i++;
+      }
+    } else if (c === "$") {
+      out += end;
+    } else if (source.startsWith("(?P<", i)) {
+      out += "(?<";
+      i += 3;
+    } else if (source.startsWith("(?P=", i)) {
+      const close = source.indexOf(")", i);
+      if (close < 0) throw new SyntaxError("missing ), unterminated name");
+      out += `\\k<${source.slice(i + 4, close)}>`;
+      i = close;
+    } else if (source.startsWith("(?#", i)) {
+      const close = source.indexOf(")", i);
+      if (close < 0) throw new SyntaxError("missing ), unterminated comment");
+      i = close;
+    } else {
+      out += c;
+    }
+  }
+  return new RegExp(out, flags);
+}
+
+// ---------------------------------------------------------------------------------------
+// Formats, as nova's format checker (and the checkers jsonschema brings) define them.
+
+/** "Printable" for nova: not in a C* or Z* category, except Zs, and in the BMP below U+FFFF. */
+const PRINTABLE = /^[\p{L}\p{M}\p{N}\p{P}\p{S}\p{Zs}]$/u;
+const SPACE = /^\p{Zs}$/u;
+
+/**
+ * One check for nova's four name formats. `edges`: the first and last character must not be
+ * a space (`name`, `az_name`); otherwise at least one non-space character is required. The
+ * BMP limit falls out of iterating code points: an astral character has length 2.
+ */
+function nameCheck(options: { colon: boolean; edges: boolean }) {
+  return (text: string): boolean => {
+    // Python's `$` in nova's regexes also accepts one trailing newline, though not as the
+    // only character where the first one is checked.
+    if (options.edges && text === "\n") return false;
+    const chars = [...(text.endsWith("\n") ? text.slice(0, -1) : text)];
+    const printable = (ch: string) => ch.length === 1 && PRINTABLE.test(ch) && (options.colon || ch !== ":");
+    if (!chars.every(printable)) return false;
+    if (options.edges) return chars.length === 0 || (!SPACE.test(chars[0]!) && !SPACE.test(chars.at(-1)!));
+    return chars.some((ch) => !SPACE.test(ch));
+  };
+}
+
+/** nova's `InvalidName` reasons (`parameter_types.py`), quoted verbatim, typos included. */
+const NAME_REASONS: Record<string, string> = {
+  name: "printable characters. Can not start or end with whitespace.",
+  az_name: "printable characters except :.Can not start or end with whitespace.",
+  name_with_leading_trailing_spaces: "printable characters with at least one non space character",
+  az_name_with_leading_trailing_spaces:
+    "printable characters except :, with at least one non space character",
+};
+
+/** oslo `uuidutils.is_uuid_like`: 32 hex digits once dashes, braces and urn/uuid prefixes go. */
+function isUuidLike(text: string): boolean {
+  const hex = text
+    .replaceAll("urn:", "")
+    .replaceAll("uuid:", "")
+    .replace(/^[{}]+|[{}]+$/g, "")
+    .replaceAll("-", "");
+  return /^[0-9a-f]{32}$/i.test(hex);
+}
+
+/** The `iso8601` package's grammar (what oslo `parse_isotime` uses); timezone optional. */
+const ISO8601 = new RegExp(
+  [
+    "^([0-9]{4})",
+    String.raw`(?:(?:-([0-9]{1,2})|([0-9]{2})(?!\n?$))`,
+    "(?:(?:-([0-9]{1,2})|([0-9]{2}))",
+    "(?:[ T]([0-9]{2})(?::?([0-9]{2}))?(?::?([0-9]{1,2})(?:[.,][0-9]+)?)?",
+    String.raw`(Z|([-+])([0-9]{2}):?([0-9]{2})?)?)?)?)?(?=\n?$)`,
+  ].join(""),
+);
+
+/** A match must also make a valid Python datetime (and a timezone within ±24 h). */
+function isIsoTime(text: string): boolean {
+  const m = ISO8601.exec(text);
+  if (!m) return false;
+  const num = (i: number, absent: number) => (m[i] === undefined ? absent : Number(m[i]));
+  const [year, month, day] = [num(1, 0), num(2, num(3, 1)), num(4, num(5, 1))];
+  const [hour, minute, second] = [num(6, 0), num(7, 0), num(8, 0)];
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  const days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1];
+  if (year < 1 || days === undefined || day < 1 || day > days) return false;
+  if (hour > 23 || minute > 59 || second > 59) return false;
+  return num(11, 0) * 60 + num(12, 0) < 24 * 60;
+}
+
+/**
+ * Python's lenient `base64.b64decode` (via oslo): characters outside the alphabet are
+ * skipped, a complete pad sequence ends the input, and the data must fill whole quads.
+ * Non-ASCII input is refused here; in nova it escapes the checker as an internal error.
+ */
+function isBase64(text: string): boolean {
+  if (/[^\p{ASCII}]/u.test(text)) return false;
+  let quad = 0;
+  let pads = 0;
+  for (const c of text) {
+    if (c === "=") {
+      if (quad >= 2 && quad + ++pads >= 4) return true;
+    } else if (/[A-Za-z0-9+/]/.test(c)) {
+      pads = 0;
+      quad = (quad + 1) % 4;
+    }
+  }
+  return quad === 0;
+}
+
+/** netaddr.IPNetwork with an explicit "/prefix" (or IPv4 netmask) and no whitespace. */
+function isCidr(text: string): boolean {
+  if (/\s/.test(text)) return false;
+  const parts = text.split("/");
+  if (parts.length !== 2) return false;
+  const [address, prefix] = parts as [string, string];
+  const bits = isIPv4(address) ? 32 : isIPv6(address) ? 128 : 0;
+  if (bits === 0) return false;
+  if (/^[0-9]+$/.test(prefix)) return Number(prefix) <= bits;
+  if (bits !== 32 || !isIPv4(prefix)) return false;
+  const mask = prefix.split(".").reduce((acc, octet) => acc * 256 + Number(octet), 0);
+  const binary = mask.toString(2).padStart(32, "0");
+  return /^1*0*$/.test(binary) || /^0*1*$/.test(binary); // netmask or hostmask
+}
+
+/** rfc3986: an absolute URI with a scheme and a host, every component well formed. */
+function isUri(text: string): boolean {
+  const m = /^([^:/?#]+):\/\/([^/?#]*)([^?#]*)(?:\?([^#]*))?(?:#(.*))?$/.exec(text);
+  if (!m || !/^[A-Za-z][A-Za-z0-9+.-]*$/.test(m[1]!)) return false;
+  const chars = String.raw`(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/?]|%[0-9A-Fa-f]{2})*`;
+  const valid = new RegExp(`^${chars}$`);
+  const authority = /^(?:([^@]*)@)?(\[[0-9A-Fa-f:.]+\]|[^:]*)(?::([0-9]*))?$/.exec(m[2]!);
+  if (!authority || authority[2] === "") return false;
+  const [, userinfo, host] = authority;
+  if (host!.startsWith("[") ? !isIPv6(host!.slice(1, -1)) : !valid.test(host!) || host!.includes("@"))
+    return false;
+  return [userinfo, m[3], m[4], m[5]].every((part) => part === undefined || valid.test(part));
+}
+
+/** nova's `regex` format: a non-empty pattern Python can compile. */
+function isRegex(text: string): boolean {
+  if (text === "") return false;
+  try {
+    pythonRegExp(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * nova's format checkers by name (its own plus the jsonschema ones its schemas use); ajv
+ * applies them to strings only, as nova's checkers pass any other type.
+ */
+export const NOVA_FORMATS: Readonly<Record<string, (text: string) => boolean>> = {
+  uuid: isUuidLike,
+  "date-time": isIsoTime,
+  base64: isBase64,
+  cidr: isCidr,
+  uri: isUri,
+  regex: isRegex,
+  // jsonschema's checkers: Python's ipaddress (no IPv6 scope id) and a bare "@" for email.
+  ipv4: (text) => isIPv4(text),
+  ipv6: (text) => isIPv6(text) && !text.includes("%"),
+  email: (text) => text.includes("@"),
+  name: nameCheck({ colon: true, edges: true }),
+  az_name: nameCheck({ colon: false, edges: true }),
+  name_with_leading_trailing_spaces: nameCheck({ colon: true, edges: false }),
+  az_name_with_leading_trailing_spaces: nameCheck({ colon: false, edges: false }),
+};

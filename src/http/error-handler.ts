@@ -1,0 +1,54 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { type ErrorCategory, ServiceError } from "../services/errors.js";
+import { HttpFault } from "./faults.js";
+
+const STATUS_OF: Record<ErrorCategory, number> = {
+  invalid: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  over_limit: 413,
+};
+
+/**
+ * Turns anything thrown by a handler into a Nova fault. Service errors map by category;
+ * fastify's own client errors (bad JSON, huge body, bad media type) keep their 4xx;
+ * everything else is a bug and becomes 500 "Unexpected API Error".
+ */
+export function toFault(error: unknown): HttpFault {
+  if (error instanceof HttpFault) return error;
+  if (error instanceof ServiceError) return new HttpFault(STATUS_OF[error.category], error.message);
+  const fe = error as FastifyError;
+  switch (fe.code) {
+    case "FST_ERR_CTP_INVALID_JSON_BODY":
+    case "FST_ERR_CTP_EMPTY_JSON_BODY":
+      return new HttpFault(400, "Malformed request body");
+    case "FST_ERR_CTP_BODY_TOO_LARGE":
+      return new HttpFault(413, "Request is too large.");
+    case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
+      return new HttpFault(415, "Unsupported Content-Type");
+    case "FST_ERR_CTP_INVALID_CONTENT_LENGTH":
+      return new HttpFault(400, "Request body size did not match Content-Length");
+  }
+  if (error instanceof SyntaxError) return new HttpFault(400, "Malformed request body");
+  if (typeof fe.statusCode === "number" && fe.statusCode >= 400 && fe.statusCode < 500) {
+    return new HttpFault(fe.statusCode, fe.message);
+  }
+  return new HttpFault(
+    500,
+    "Unexpected API Error. Please report this at http://bugs.launchpad.net/nova/ and attach the Nova API log if possible.",
+  );
+}
+
+export function installErrorHandler(app: FastifyInstance): void {
+  app.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => {
+    const fault = toFault(error);
+    if (fault.status >= 500) request.log.error({ err: error }, "unexpected error");
+    void reply
+      .status(fault.status)
+      .headers(fault.headers)
+      .type("application/json; charset=UTF-8")
+      .send(fault.body());
+  });
+}

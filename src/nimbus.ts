@@ -1,0 +1,148 @@
+import os from "node:os";
+import type { FastifyInstance } from "fastify";
+import type { Config } from "./config.js";
+import { createHttpServer } from "./http/app.js";
+import { computeRoutes } from "./http/compute/index.js";
+import { mountCompute } from "./http/compute/router.js";
+import { registerIdentity } from "./http/identity/router.js";
+import { registerImage } from "./http/image/router.js";
+import { ComputeService } from "./services/compute/compute-service.js";
+import { FlavorService } from "./services/compute/flavor-service.js";
+import { KeypairService } from "./services/compute/keypair-service.js";
+import type { ComputePorts } from "./services/compute/ports.js";
+import { registerComputeTasks } from "./services/compute/tasks/index.js";
+import { TaskSupport } from "./services/compute/tasks/support.js";
+import { bootstrapIdentity } from "./services/identity/bootstrap.js";
+import { IdentityService } from "./services/identity/identity-service.js";
+import { ImageService } from "./services/image/image-service.js";
+import { NetworkService } from "./services/network/network-service.js";
+import { QuotaService } from "./services/quota/quota-service.js";
+import { type Db, openDatabase } from "./store/database.js";
+import { TaskEngine } from "./tasks/engine.js";
+import { FakeDriver } from "./virt/fake/driver.js";
+import { DriverRegistry } from "./virt/registry.js";
+
+/** A running nimbus: its HTTP server, the services behind it and the task engine. */
+export interface Nimbus {
+  readonly config: Config;
+  readonly app: FastifyInstance;
+  readonly db: Db;
+  readonly engine: TaskEngine;
+  readonly compute: ComputeService;
+  /** The URL it listens on (with the real port when 0 was asked for). */
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * The composition root of the embedded deployment: one process, SQLite in the data
+ * directory, the task engine and an in-process fake hypervisor host.
+ */
+export async function startNimbus(config: Config, options: { listen?: boolean } = {}): Promise<Nimbus> {
+  const db = await openDatabase(config.dataDir);
+  const app = createHttpServer(config);
+  const log = app.log;
+
+  const identity = new IdentityService({ db, config });
+  const images = new ImageService(db, { dataDir: config.dataDir });
+  const flavors = new FlavorService(db);
+  const quota = new QuotaService(db);
+  const keypairs = new KeypairService(db, quota);
+  const network = new NetworkService(db);
+
+  const drivers = new DriverRegistry();
+  const driver = new FakeDriver({ hostname: os.hostname(), stepMs: config.fakeStepMs });
+  drivers.add(driver);
+
+  const ports: ComputePorts = {
+    flavors,
+    keypairs,
+    images,
+    quota,
+  };
+
+  const engine = new TaskEngine(db, log);
+  const compute = new ComputeService(db, engine, ports, network, drivers);
+  registerComputeTasks(
+    engine,
+    new TaskSupport(db, compute.instances, compute.actions, drivers, network, ports.images),
+  );
+
+  const boot = await bootstrapIdentity(db, config);
+  await flavors.ensureDefaults();
+  await images.ensureBootstrapImage({ owner: boot.admin.projectId });
+  await adoptGuests(compute, driver);
+
+  const authenticate = identity.authenticate.bind(identity);
+  await registerIdentity(app, { identity, config });
+  await registerImage(app, { images, authenticate, config });
+  await mountCompute(
+    app,
+    authenticate,
+    computeRoutes({
+      compute,
+      flavors,
+      keypairs,
+      quotas: quota,
+      projectExists: (id) => identity.projectExists(id),
+    }),
+  );
+
+  await engine.start(true);
+  const ended = await compute.endOrphanedOperations();
+  if (ended > 0) log.warn({ servers: ended }, "ended operations that had no task left to finish them");
+  let url = config.publicUrl;
+  if (options.listen !== false) {
+    const address = await app.listen({ host: config.host, port: config.port });
+    url = address;
+    log.info({ url: address, dataDir: config.dataDir }, "nimbus is serving");
+    for (const account of boot.accounts) {
+      if (account.created)
+        log.info(
+          { user: account.userName, project: account.projectName, password: account.password },
+          "created account",
+        );
+    }
+    if (boot.cloudsYaml.written)
+      log.info({ file: boot.cloudsYaml.path }, "wrote clouds.yaml: export OS_CLOUD=nimbus");
+  }
+
+  return {
+    config,
+    app,
+    db,
+    engine,
+    compute,
+    url,
+    async close() {
+      await app.close();
+      await engine.stop();
+      await db.destroy();
+    },
+  };
+}
+
+/**
+ * Fake guests live in memory: after a restart, hand the fake host back the servers the
+ * database places on it, in the power state last recorded, as if they had survived.
+ */
+async function adoptGuests(compute: ComputeService, driver: FakeDriver): Promise<void> {
+  const rows = await compute.instances.onHost(driver.hostname);
+  for (const instance of rows) {
+    driver.adopt(
+      {
+        uuid: instance.uuid,
+        name: instance.name,
+        hostname: instance.hostname,
+        imageRef: instance.imageRef,
+        vcpus: instance.flavor.vcpus,
+        memoryMb: instance.flavor.memory_mb,
+        rootGb: instance.flavor.root_gb,
+        userData: instance.userData,
+        keyData: instance.keyData,
+        addresses: instance.addresses.map((a) => a.address),
+      },
+      instance.powerState as never,
+    );
+  }
+}

@@ -1,0 +1,705 @@
+import { randomBytes, randomUUID } from "node:crypto";
+import type { Transaction } from "kysely";
+import type { Db } from "../../store/database.js";
+import { InstanceActionRepository } from "../../store/instance-action-repository.js";
+import { type InstanceFilter, InstanceRepository } from "../../store/instance-repository.js";
+import type { Database, InstanceRow, InstanceUpdate } from "../../store/schema.js";
+import type { TaskEngine } from "../../tasks/engine.js";
+import type { DriverRegistry } from "../../virt/registry.js";
+import type { AuthContext } from "../context.js";
+import {
+  Conflict,
+  Forbidden,
+  InstanceInvalidState,
+  InstanceNotFound,
+  InvalidInput,
+  NotFound,
+  QuotaExceeded,
+} from "../errors.js";
+import type { NetworkService, RequestedNetworks } from "../network/network-service.js";
+import type { FlavorSnapshot, Instance } from "./instance.js";
+import type { ComputePorts, FlavorInfo } from "./ports.js";
+import { ACTIONS, type ActionName, checkGuard, type GuardedInstance } from "./state-machine.js";
+import { PowerState, VmState } from "./vm-states.js";
+
+type Trx = Transaction<Database>;
+
+export interface CreateServerRequest {
+  name: string;
+  imageRef?: string;
+  flavorRef: string;
+  networks: RequestedNetworks;
+  keyName?: string;
+  metadata?: Record<string, string>;
+  userData?: string;
+  availabilityZone?: string;
+  minCount?: number;
+  maxCount?: number;
+  description?: string | null;
+  tags?: string[];
+  adminPass?: string;
+  accessIPv4?: string;
+  accessIPv6?: string;
+  securityGroups?: string[];
+  configDrive?: boolean;
+  trustedImageCertificates?: string[] | null;
+  hostname?: string;
+  host?: string;
+  schedulerHints?: Record<string, unknown>;
+  blockDeviceMapping?: Array<Record<string, unknown>>;
+}
+
+export interface CreateServerResult {
+  instances: Instance[];
+  reservationId: string;
+  adminPass: string;
+}
+
+export interface RebuildRequest {
+  imageRef: string;
+  name?: string;
+  adminPass?: string;
+  metadata?: Record<string, string>;
+  description?: string | null;
+  keyName?: string | null;
+  userData?: string | null;
+  accessIPv4?: string;
+  accessIPv6?: string;
+  hostname?: string;
+  trustedImageCertificates?: string[] | null;
+}
+
+export interface ServerUpdate {
+  name?: string;
+  description?: string | null;
+  accessIPv4?: string;
+  accessIPv6?: string;
+  hostname?: string;
+  /** 2.104: null unpins; the server's current zone pins it there; any other zone is a conflict. */
+  pinnedAvailabilityZone?: string | null;
+}
+
+export const DEFAULT_AZ = "nova";
+const MAX_TAGS = 50;
+/** Tags change only in these states (nova's server-tags controller check). */
+const TAGGABLE = new Set<string>([VmState.ACTIVE, VmState.PAUSED, VmState.SUSPENDED, VmState.STOPPED]);
+
+/** Nova's sanitize_hostname: lowercase, runs of other characters become '-', at most 63 long. */
+export function sanitizeHostname(name: string): string {
+  const cleaned = name
+    .toLowerCase()
+    .replace(/[ _]/g, "-")
+    .replace(/[^\w.-]+/g, "")
+    .replace(/^[.-]+|[.-]+$/g, "")
+    .slice(0, 63)
+    .replace(/[.-]+$/, "");
+  return cleaned === "" ? "server" : cleaned;
+}
+
+export function flavorSnapshot(flavor: FlavorInfo): FlavorSnapshot {
+  return {
+    flavorid: flavor.flavorid,
+    name: flavor.name,
+    vcpus: flavor.vcpus,
+    memory_mb: flavor.memory_mb,
+    root_gb: flavor.root_gb,
+    ephemeral_gb: flavor.ephemeral_gb,
+    swap: flavor.swap,
+    extra_specs: flavor.extraSpecs,
+  };
+}
+
+function guarded(row: InstanceRow): GuardedInstance {
+  return {
+    uuid: row.uuid,
+    vmState: row.vm_state,
+    taskState: row.task_state,
+    launchedAt: row.launched_at,
+    locked: row.locked === 1,
+  };
+}
+
+function generatePassword(): string {
+  const alphabet = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+  return [...randomBytes(12)].map((b) => alphabet[b % alphabet.length]).join("");
+}
+
+/**
+ * The instance lifecycle: every API operation on servers. Operations that change a
+ * server check nova's state rules, set the task_state, record the instance action
+ * and enqueue the task in one transaction; the task engine does the rest.
+ */
+export class ComputeService {
+  readonly instances: InstanceRepository;
+  readonly actions: InstanceActionRepository;
+
+  constructor(
+    private readonly db: Db,
+    private readonly engine: TaskEngine,
+    private readonly ports: ComputePorts,
+    private readonly network: NetworkService,
+    private readonly drivers: DriverRegistry,
+  ) {
+    this.instances = new InstanceRepository(db);
+    this.actions = new InstanceActionRepository(db);
+  }
+
+  // ---- reading ------------------------------------------------------------
+
+  /** A server the caller may see: own project, or any for admin. Deleted servers are not found unless asked for. */
+  async get(ctx: AuthContext, uuid: string, options: { allowDeleted?: boolean } = {}): Promise<Instance> {
+    const instance = await this.instances.get(uuid);
+    if (!instance || (!ctx.isAdmin && instance.projectId !== ctx.projectId)) throw new InstanceNotFound(uuid);
+    if (instance.deleted && !options.allowDeleted) throw new InstanceNotFound(uuid);
+    return instance;
+  }
+
+  /** Lists with a filter the HTTP layer built; `marker` is a server id the caller can see. */
+  async list(ctx: AuthContext, filter: Omit<InstanceFilter, "marker">, marker?: string): Promise<Instance[]> {
+    let markerRow: InstanceRow | undefined;
+    if (marker !== undefined) {
+      markerRow = await this.instances.row(this.db, marker);
+      if (!markerRow || (!ctx.isAdmin && markerRow.project_id !== ctx.projectId)) {
+        throw new InvalidInput(`marker [${marker}] not found`);
+      }
+    }
+    return this.instances.list({ ...filter, marker: markerRow });
+  }
+
+  // ---- create -------------------------------------------------------------
+
+  async create(ctx: AuthContext, req: CreateServerRequest): Promise<CreateServerResult> {
+    const projectId = ctx.projectId;
+    if (!projectId) throw new Forbidden("A project-scoped token is required.");
+    const minCount = req.minCount ?? 1;
+    const maxCount = req.maxCount ?? minCount;
+    if (minCount > maxCount) throw new InvalidInput("min_count must be <= max_count");
+
+    const flavor = await this.ports.flavors.get(ctx, req.flavorRef).catch((error: unknown) => {
+      if (error instanceof NotFound) throw new InvalidInput(`Flavor ${req.flavorRef} could not be found.`);
+      throw error;
+    });
+    const imageRef = this.#bootImage(req);
+    const image = await this.ports.images.get(ctx, imageRef).catch((error: unknown) => {
+      if (error instanceof NotFound) throw new InvalidInput("Can not find requested image");
+      throw error;
+    });
+    if (image.status !== "active") throw new InvalidInput(`Image ${image.id} is not active.`);
+    if (flavor.root_gb > 0 && image.minDisk > flavor.root_gb) {
+      throw new InvalidInput("Flavor's disk is too small for requested image.");
+    }
+    if (image.minRam > flavor.memory_mb)
+      throw new InvalidInput("Flavor's memory is too small for requested image.");
+
+    let keyData: string | null = null;
+    if (req.keyName !== undefined) {
+      const keypair = await this.ports.keypairs.find(ctx.userId, req.keyName);
+      if (!keypair) throw new InvalidInput("Invalid key_name provided.");
+      keyData = keypair.publicKey;
+    }
+    const az = req.availabilityZone?.split(":")[0] || null;
+    if (az !== null && az !== DEFAULT_AZ) {
+      throw new InvalidInput(`The requested availability zone is not available`);
+    }
+    if (req.host !== undefined && !this.drivers.hosts.includes(req.host)) {
+      throw new InvalidInput(`Compute host ${req.host} could not be found.`);
+    }
+    for (const group of req.securityGroups ?? []) {
+      if (group !== "default")
+        throw new InvalidInput(`Unable to find security_group with name or id '${group}'`);
+    }
+    const networkRequests = this.network.resolve(req.networks);
+    await this.ports.quota.checkMetadataItems(projectId, Object.keys(req.metadata ?? {}).length);
+
+    const adminPass = req.adminPass ?? generatePassword();
+    const reservationId = `r-${randomBytes(4).toString("hex").slice(0, 8)}`;
+    const snapshot = flavorSnapshot(flavor);
+    const created: string[] = [];
+
+    await this.db.transaction().execute(async (trx) => {
+      const count = await this.#fitQuota(trx, projectId, flavor, minCount, maxCount);
+      const now = new Date().toISOString();
+      for (let i = 0; i < count; i++) {
+        const uuid = randomUUID();
+        const name = count > 1 ? `${req.name}-${i + 1}` : req.name;
+        await this.instances.insert(
+          trx,
+          {
+            uuid,
+            project_id: projectId,
+            user_id: ctx.userId,
+            display_name: name,
+            display_description: req.description ?? null,
+            hostname:
+              req.hostname !== undefined && count === 1
+                ? req.hostname
+                : sanitizeHostname(req.hostname !== undefined ? `${req.hostname}-${i + 1}` : name),
+            image_ref: imageRef,
+            image_properties: JSON.stringify(image.properties),
+            flavor_id: flavor.flavorid,
+            flavor: JSON.stringify(snapshot),
+            vcpus: flavor.vcpus,
+            memory_mb: flavor.memory_mb,
+            vm_state: VmState.BUILDING,
+            task_state: "scheduling",
+            power_state: PowerState.NOSTATE,
+            availability_zone: az,
+            pinned_availability_zone: az,
+            key_name: req.keyName ?? null,
+            key_data: keyData,
+            user_data: req.userData ?? null,
+            access_ip_v4: req.accessIPv4 ?? null,
+            access_ip_v6: req.accessIPv6 ?? null,
+            reservation_id: reservationId,
+            launch_index: i,
+            config_drive: req.configDrive ? "True" : "",
+            root_device_name: "/dev/vda",
+            trusted_certs: req.trustedImageCertificates ? JSON.stringify(req.trustedImageCertificates) : null,
+            scheduler_hints: JSON.stringify(req.schedulerHints ?? {}),
+            security_groups: JSON.stringify(req.securityGroups ?? ["default"]),
+            block_device_mapping: JSON.stringify(req.blockDeviceMapping ?? []),
+            networks: JSON.stringify(req.networks),
+            created_at: now,
+            updated_at: now,
+          },
+          req.metadata ?? {},
+          req.tags ?? [],
+        );
+        const actionId = await this.actions.start(trx, {
+          instanceUuid: uuid,
+          action: "create",
+          requestId: ctx.requestId,
+          projectId,
+          userId: ctx.userId,
+        });
+        await this.engine.enqueue(trx, {
+          kind: "build",
+          instanceUuid: uuid,
+          actionId,
+          payload: { networks: networkRequests, host: req.host ?? null },
+        });
+        created.push(uuid);
+      }
+    });
+    this.engine.wake();
+    // one batch read (a multi-create of 1,000 servers read them one by one before)
+    const instances = await this.instances.list({
+      uuids: created,
+      deleted: "include",
+      sort: [{ column: "launch_index", direction: "asc" }],
+      limit: created.length,
+    });
+    return { instances, reservationId, adminPass };
+  }
+
+  /** The image a server boots from: imageRef, or the boot_index 0 image of block_device_mapping_v2. */
+  #bootImage(req: CreateServerRequest): string {
+    if (req.imageRef) return req.imageRef;
+    const root = req.blockDeviceMapping?.find((bdm) => String(bdm.boot_index ?? "") === "0");
+    if (root) {
+      if (root.source_type !== "image" || (root.destination_type ?? "local") !== "local") {
+        throw new InvalidInput(
+          "Block Device Mapping is Invalid: only booting from an image to a local disk is supported (nimbus has no block storage yet).",
+        );
+      }
+      return String(root.uuid ?? "");
+    }
+    throw new InvalidInput("Missing imageRef attribute");
+  }
+
+  /** As many servers as quota allows between min and max, or nova's quota error for min. */
+  async #fitQuota(
+    trx: Trx,
+    projectId: string,
+    flavor: FlavorInfo,
+    min: number,
+    max: number,
+  ): Promise<number> {
+    let lastError: unknown;
+    for (let count = max; count >= min; count--) {
+      try {
+        await this.ports.quota.checkInstances(trx, projectId, {
+          instances: count,
+          cores: flavor.vcpus * count,
+          ram: flavor.memory_mb * count,
+        });
+        return count;
+      } catch (error) {
+        if (!(error instanceof QuotaExceeded)) throw error;
+        lastError = error;
+        // counts between min and max are tried from the top; a large range jumps to min
+        if (count - min > 32) count = min + 1;
+      }
+    }
+    // nova names the whole range it was asked for
+    if (lastError instanceof QuotaExceeded && min !== max) {
+      throw new QuotaExceeded(lastError.message.replace(/Requested \d+,/, `Requested ${min}-${max},`));
+    }
+    throw lastError;
+  }
+
+  // ---- update and delete ----------------------------------------------------
+
+  async update(ctx: AuthContext, uuid: string, changes: ServerUpdate): Promise<Instance> {
+    const instance = await this.get(ctx, uuid);
+    const set: InstanceUpdate = {};
+    if (changes.name !== undefined) set.display_name = changes.name;
+    if (changes.description !== undefined) set.display_description = changes.description;
+    if (changes.accessIPv4 !== undefined) set.access_ip_v4 = changes.accessIPv4;
+    if (changes.accessIPv6 !== undefined) set.access_ip_v6 = changes.accessIPv6;
+    if (changes.hostname !== undefined) set.hostname = changes.hostname;
+    if (changes.pinnedAvailabilityZone !== undefined) {
+      const zone = changes.pinnedAvailabilityZone;
+      const pinned = instance.pinnedAvailabilityZone;
+      if (zone !== null && pinned !== null && zone !== pinned) {
+        throw new Conflict(
+          "Cannot change pinned availability zone directly. Unpin first by setting pinned_availability_zone to null.",
+        );
+      }
+      if (zone !== null && pinned === null && zone !== instance.availabilityZone) {
+        throw new Conflict(
+          `Server can only be pinned to its current availability zone '${instance.availabilityZone}', but '${zone}' was requested.`,
+        );
+      }
+      set.pinned_availability_zone = zone;
+    }
+    await this.instances.update(this.db, instance.uuid, set);
+    return this.get(ctx, uuid);
+  }
+
+  async delete(ctx: AuthContext, uuid: string): Promise<void> {
+    await this.#accept(ctx, uuid, "delete", "delete", { kind: "delete" });
+  }
+
+  // ---- actions ---------------------------------------------------------------
+
+  async reboot(ctx: AuthContext, uuid: string, type: "SOFT" | "HARD"): Promise<void> {
+    const hard = type === "HARD";
+    await this.#accept(ctx, uuid, hard ? "reboot_hard" : "reboot_soft", "reboot", {
+      kind: "reboot",
+      payload: { hard },
+    });
+  }
+
+  async powerAction(
+    ctx: AuthContext,
+    uuid: string,
+    action: "start" | "stop" | "pause" | "unpause" | "suspend" | "resume",
+  ) {
+    await this.#accept(ctx, uuid, action, action, { kind: "power", payload: { action } });
+  }
+
+  async resize(ctx: AuthContext, uuid: string, flavorRef: string): Promise<void> {
+    const instance = await this.get(ctx, uuid);
+    // nova checks the state before it looks at the flavor
+    checkGuard(guarded(await this.#row(uuid)), ACTIONS.resize, "resize", ctx);
+    const flavor = await this.ports.flavors.get(ctx, flavorRef).catch((error: unknown) => {
+      if (error instanceof NotFound) throw new InvalidInput(`Unable to find flavor ${flavorRef}`);
+      throw error;
+    });
+    if (flavor.flavorid === instance.flavor.flavorid) {
+      throw new InvalidInput("When resizing, instances must change flavor!");
+    }
+    if (flavor.root_gb < instance.flavor.root_gb && flavor.root_gb !== 0) {
+      throw new InvalidInput("Resize error: Unable to resize disk down.");
+    }
+    const snapshot = flavorSnapshot(flavor);
+    await this.#accept(ctx, uuid, "resize", "resize", {
+      kind: "resize",
+      changes: {
+        old_flavor: JSON.stringify(instance.flavor),
+        new_flavor: JSON.stringify(snapshot),
+        vcpus: Math.max(flavor.vcpus, instance.flavor.vcpus),
+        memory_mb: Math.max(flavor.memory_mb, instance.flavor.memory_mb),
+      },
+      quota: {
+        cores: Math.max(0, flavor.vcpus - instance.flavor.vcpus),
+        ram: Math.max(0, flavor.memory_mb - instance.flavor.memory_mb),
+      },
+    });
+  }
+
+  async confirmResize(ctx: AuthContext, uuid: string): Promise<void> {
+    await this.#accept(ctx, uuid, "confirmResize", "confirmResize", { kind: "confirm_resize" });
+  }
+
+  async revertResize(ctx: AuthContext, uuid: string): Promise<void> {
+    await this.#accept(ctx, uuid, "revertResize", "revertResize", { kind: "revert_resize" });
+  }
+
+  async rebuild(
+    ctx: AuthContext,
+    uuid: string,
+    req: RebuildRequest,
+  ): Promise<{ instance: Instance; adminPass: string }> {
+    const instance = await this.get(ctx, uuid);
+    const image = await this.ports.images.get(ctx, req.imageRef).catch((error: unknown) => {
+      if (error instanceof NotFound) throw new InvalidInput("Can not find requested image");
+      throw error;
+    });
+    if (image.status !== "active") throw new InvalidInput(`Image ${image.id} is not active.`);
+    if (image.minRam > instance.flavor.memory_mb) {
+      throw new InvalidInput("Flavor's memory is too small for requested image.");
+    }
+    const changes: InstanceUpdate = {
+      image_ref: image.id,
+      image_properties: JSON.stringify(image.properties),
+    };
+    if (req.name !== undefined) changes.display_name = req.name;
+    if (req.description !== undefined) changes.display_description = req.description;
+    if (req.accessIPv4 !== undefined) changes.access_ip_v4 = req.accessIPv4;
+    if (req.accessIPv6 !== undefined) changes.access_ip_v6 = req.accessIPv6;
+    if (req.hostname !== undefined) changes.hostname = req.hostname;
+    if (req.userData !== undefined) changes.user_data = req.userData;
+    if (req.trustedImageCertificates !== undefined) {
+      changes.trusted_certs = req.trustedImageCertificates
+        ? JSON.stringify(req.trustedImageCertificates)
+        : null;
+    }
+    if (req.keyName !== undefined) {
+      if (req.keyName === null) {
+        changes.key_name = null;
+        changes.key_data = null;
+      } else {
+        const keypair = await this.ports.keypairs.find(ctx.userId, req.keyName);
+        if (!keypair) throw new InvalidInput("Invalid key_name provided.");
+        changes.key_name = keypair.name;
+        changes.key_data = keypair.publicKey;
+      }
+    }
+    if (req.metadata !== undefined) {
+      await this.ports.quota.checkMetadataItems(instance.projectId, Object.keys(req.metadata).length);
+    }
+    await this.#accept(ctx, uuid, "rebuild", "rebuild", {
+      kind: "rebuild",
+      changes,
+      metadata: req.metadata,
+    });
+    return { instance: await this.get(ctx, uuid), adminPass: req.adminPass ?? generatePassword() };
+  }
+
+  /** Starts a snapshot into a new image; returns the image id at once (the upload follows). */
+  async createImage(
+    ctx: AuthContext,
+    uuid: string,
+    name: string,
+    metadata: Record<string, string>,
+  ): Promise<string> {
+    const instance = await this.get(ctx, uuid);
+    checkGuard(guarded(await this.#row(uuid)), ACTIONS.createImage, "createImage", ctx);
+    const imageId = await this.ports.images.createSnapshot(ctx, {
+      name,
+      instanceUuid: uuid,
+      properties: {
+        ...metadata,
+        instance_uuid: uuid,
+        image_type: "snapshot",
+        base_image_ref: instance.imageRef,
+      },
+    });
+    try {
+      await this.#accept(ctx, uuid, "createImage", "createImage", { kind: "snapshot", payload: { imageId } });
+    } catch (error) {
+      await this.ports.images.deleteSnapshot(imageId);
+      throw error;
+    }
+    return imageId;
+  }
+
+  async lock(ctx: AuthContext, uuid: string, reason: string | null): Promise<void> {
+    const instance = await this.get(ctx, uuid);
+    await this.db.transaction().execute(async (trx) => {
+      await this.instances.update(trx, instance.uuid, {
+        locked: 1,
+        locked_by: ctx.isAdmin ? "admin" : "owner",
+        locked_reason: reason,
+      });
+      await this.#recordInstant(trx, ctx, instance, "lock", "api_lock");
+    });
+  }
+
+  async unlock(ctx: AuthContext, uuid: string): Promise<void> {
+    const instance = await this.get(ctx, uuid);
+    if (instance.locked && instance.lockedBy === "admin" && !ctx.isAdmin) {
+      throw new Forbidden(
+        `Policy doesn't allow os_compute_api:os-lock-server:unlock:unlock_override to be performed.`,
+      );
+    }
+    await this.db.transaction().execute(async (trx) => {
+      await this.instances.update(trx, instance.uuid, { locked: 0, locked_by: null, locked_reason: null });
+      await this.#recordInstant(trx, ctx, instance, "unlock", "api_unlock");
+    });
+  }
+
+  /** os-resetState: admin's way out of a stuck state; sets vm_state and clears task_state. */
+  async resetState(ctx: AuthContext, uuid: string, state: "active" | "error"): Promise<void> {
+    const instance = await this.get(ctx, uuid);
+    await this.db.transaction().execute(async (trx) => {
+      await this.instances.update(trx, instance.uuid, { vm_state: state, task_state: null });
+      await this.#recordInstant(trx, ctx, instance, "resetState");
+    });
+  }
+
+  /** Asks the guest's kernel to dump core (an NMI); the fake and container drivers have nothing to dump. */
+  async triggerCrashDump(ctx: AuthContext, uuid: string): Promise<void> {
+    const instance = await this.get(ctx, uuid);
+    await this.db.transaction().execute(async (trx) => {
+      checkGuard(guarded(await this.#row(uuid, trx)), ACTIONS.triggerCrashDump, "trigger_crash_dump", ctx);
+      await this.#recordInstant(trx, ctx, instance, "trigger_crash_dump");
+    });
+  }
+
+  async consoleOutput(ctx: AuthContext, uuid: string, length?: number): Promise<string> {
+    const instance = await this.get(ctx, uuid);
+    const driver = instance.host ? this.drivers.get(instance.host) : undefined;
+    if (!driver || instance.vmState === VmState.BUILDING) throw new Conflict(`Instance ${uuid} is not ready`);
+    try {
+      return await driver.consoleOutput(uuid, length);
+    } catch {
+      throw new Conflict(`Instance ${uuid} is not ready`);
+    }
+  }
+
+  async setMetadata(ctx: AuthContext, uuid: string, metadata: Record<string, string>, replace: boolean) {
+    const instance = await this.get(ctx, uuid);
+    checkGuard(guarded(await this.#row(uuid)), ACTIONS.metadata, "update metadata", ctx);
+    const merged = replace ? metadata : { ...instance.metadata, ...metadata };
+    await this.ports.quota.checkMetadataItems(instance.projectId, Object.keys(merged).length);
+    await this.db.transaction().execute(async (trx) => {
+      await this.instances.replaceMetadata(trx, uuid, merged);
+      await this.instances.update(trx, uuid, {});
+    });
+    return merged;
+  }
+
+  async deleteMetadataItem(ctx: AuthContext, uuid: string, key: string): Promise<void> {
+    const instance = await this.get(ctx, uuid);
+    checkGuard(guarded(await this.#row(uuid)), ACTIONS.metadata, "delete metadata", ctx);
+    if (!(key in instance.metadata)) throw new NotFound(`Metadata item was not found`);
+    const { [key]: _removed, ...rest } = instance.metadata;
+    await this.db.transaction().execute(async (trx) => {
+      await this.instances.replaceMetadata(trx, uuid, rest);
+      await this.instances.update(trx, uuid, {});
+    });
+  }
+
+  /** Replaces a server's tags (nova allows at most 50; tag syntax is checked by the API schema). */
+  /** `label` names the operation in nova's 409 ("update tags", "update tag", "delete tag", "delete tags"). */
+  async setTags(ctx: AuthContext, uuid: string, tags: string[], label = "update tags"): Promise<string[]> {
+    const instance = await this.get(ctx, uuid);
+    if (!TAGGABLE.has(instance.vmState)) {
+      throw new InstanceInvalidState(uuid, label, "vm_state", instance.vmState);
+    }
+    const unique = [...new Set(tags)];
+    if (unique.length > MAX_TAGS) {
+      throw new InvalidInput(`The number of tags exceeded the per-server limit ${MAX_TAGS}`);
+    }
+    await this.db.transaction().execute(async (trx) => {
+      await this.instances.replaceTags(trx, uuid, unique);
+      await this.instances.update(trx, uuid, {});
+    });
+    return unique.sort();
+  }
+
+  /**
+   * After the task engine has taken back the work of a dead process, any server still
+   * marked mid-operation has no task left to finish it: a build ends in ERROR with a
+   * fault, anything else returns to its vm_state with the task_state cleared.
+   */
+  async endOrphanedOperations(): Promise<number> {
+    const rows = await this.instances.orphaned();
+    for (const row of rows) {
+      if (row.vm_state === VmState.BUILDING) {
+        await this.instances.update(this.db, row.uuid, { vm_state: VmState.ERROR, task_state: null });
+        await this.instances.setFault(
+          this.db,
+          row.uuid,
+          500,
+          "Build of instance was interrupted and cannot resume.",
+          null,
+        );
+      } else {
+        await this.instances.update(this.db, row.uuid, { task_state: null });
+      }
+    }
+    return rows.length;
+  }
+
+  // ---- the common path of asynchronous actions -----------------------------
+
+  async #row(uuid: string, executor: Db | Trx = this.db): Promise<InstanceRow> {
+    const row = await this.instances.row(executor, uuid);
+    if (!row || row.deleted === 1) throw new InstanceNotFound(uuid);
+    return row;
+  }
+
+  /**
+   * Checks the state rule of `action`, applies its task_state and `changes`, records the
+   * instance action and enqueues the task, all in one transaction; then wakes the engine.
+   */
+  async #accept(
+    ctx: AuthContext,
+    uuid: string,
+    action: ActionName,
+    recordAs: string,
+    work: {
+      kind: string;
+      payload?: unknown;
+      changes?: InstanceUpdate;
+      metadata?: Record<string, string>;
+      quota?: { cores: number; ram: number };
+    },
+  ): Promise<void> {
+    const transition = ACTIONS[action];
+    await this.db.transaction().execute(async (trx) => {
+      const row = await this.#row(uuid, trx);
+      if (!ctx.isAdmin && row.project_id !== ctx.projectId) throw new InstanceNotFound(uuid);
+      checkGuard(guarded(row), transition, action.startsWith("reboot") ? "reboot" : action, ctx);
+      if (work.quota && (work.quota.cores > 0 || work.quota.ram > 0)) {
+        await this.ports.quota.checkInstances(trx, row.project_id, { instances: 0, ...work.quota });
+      }
+      const applied = await this.instances.update(
+        trx,
+        uuid,
+        { task_state: transition.taskState, ...work.changes },
+        { taskState: row.task_state, notDeleted: true },
+      );
+      if (!applied) throw new Conflict(`Instance ${uuid} changed state meanwhile; try again.`);
+      if (work.metadata !== undefined) await this.instances.replaceMetadata(trx, uuid, work.metadata);
+      const actionId = await this.actions.start(trx, {
+        instanceUuid: uuid,
+        action: recordAs,
+        requestId: ctx.requestId,
+        projectId: row.project_id,
+        userId: ctx.userId,
+      });
+      await this.engine.enqueue(trx, {
+        kind: work.kind,
+        instanceUuid: uuid,
+        actionId,
+        host: row.host,
+        payload: work.payload,
+      });
+    });
+    this.engine.wake();
+  }
+
+  /** An action that completes within the request (lock, unlock, resetState): recorded as started and finished. */
+  async #recordInstant(
+    trx: Trx,
+    ctx: AuthContext,
+    instance: Instance,
+    action: string,
+    event?: string,
+  ): Promise<void> {
+    const id = await this.actions.start(trx, {
+      instanceUuid: instance.uuid,
+      action,
+      requestId: ctx.requestId,
+      projectId: instance.projectId,
+      userId: ctx.userId,
+    });
+    if (event) await this.actions.recordEvent(trx, id, event);
+    await this.actions.finish(id, null, trx);
+  }
+}

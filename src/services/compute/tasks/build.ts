@@ -1,0 +1,70 @@
+import type { TaskHandler } from "../../../tasks/engine.js";
+import type { NetworkRequest } from "../../network/network-service.js";
+import { PowerState, VmState } from "../vm-states.js";
+import type { TaskSupport } from "./support.js";
+
+interface BuildPayload {
+  networks: NetworkRequest[];
+  /** A host the admin asked for (2.74), else the scheduler picks. */
+  host: string | null;
+}
+
+/** BUILD: scheduling → networking → block_device_mapping → spawning → ACTIVE (or ERROR with a fault). */
+export function buildTask(s: TaskSupport): TaskHandler<BuildPayload> {
+  return {
+    kind: "build",
+    steps: [
+      async (ctx) => {
+        const instance = await s.instance(ctx);
+        const hosts = s.drivers.hosts;
+        const host = ctx.payload.host ?? hosts[0];
+        if (!host) throw new Error("No valid host was found. There are no compute hosts.");
+        await s.set(instance.uuid, {
+          host,
+          node: host,
+          availability_zone: instance.availabilityZone ?? "nova",
+          task_state: "networking",
+        });
+      },
+      async (ctx) => {
+        const instance = await s.instance(ctx);
+        await s.network.allocate(instance.uuid, ctx.payload.networks);
+        // a delete that ran meanwhile released nothing we just took: give it back
+        if ((await s.instances.get(instance.uuid))?.deleted !== false) await s.network.release(instance.uuid);
+        await s.set(instance.uuid, { task_state: "block_device_mapping" });
+      },
+      async (ctx) => {
+        const instance = await s.instance(ctx);
+        await s.set(instance.uuid, { task_state: "spawning" });
+      },
+      async (ctx) => {
+        const instance = await s.instance(ctx);
+        const driver = s.driver(instance);
+        await s.event(ctx, "compute__do_build_and_run_instance", driver.hostname, async () => {
+          await driver.spawn(s.guest(instance));
+          const power = await driver.powerState(instance.uuid);
+          const now = new Date().toISOString();
+          const applied = await s.instances.update(
+            s.db,
+            instance.uuid,
+            {
+              vm_state: VmState.ACTIVE,
+              task_state: null,
+              power_state: power,
+              launched_at: now,
+            },
+            { notDeleted: true, taskState: "spawning" },
+          );
+          // deleted (or reset) while spawning: the guest must not outlive its server
+          if (!applied && (await s.instances.get(instance.uuid))?.deleted !== false)
+            await driver.destroy(instance.uuid);
+        });
+        await s.finishAction(ctx);
+      },
+    ],
+    async onFailure(ctx, error) {
+      // a guest that failed to (re)spawn is not running
+      await s.fail(ctx, error, { power_state: PowerState.NOSTATE });
+    },
+  };
+}

@@ -1,0 +1,21 @@
+import type { TaskEngine } from "../../../tasks/engine.js";
+import { buildTask } from "./build.js";
+import { deleteTask } from "./delete.js";
+import { powerTask, rebootTask } from "./power.js";
+import { rebuildTask } from "./rebuild.js";
+import { confirmResizeTask, resizeTask, revertResizeTask } from "./resize.js";
+import { snapshotTask } from "./snapshot.js";
+import type { TaskSupport } from "./support.js";
+
+/** Every kind of compute task, registered on the engine that runs them. */
+export function registerComputeTasks(engine: TaskEngine, support: TaskSupport): void {
+  engine.register(buildTask(support));
+  engine.register(deleteTask(support));
+  engine.register(powerTask(support));
+  engine.register(rebootTask(support));
+  engine.register(resizeTask(support));
+  engine.register(confirmResizeTask(support));
+  engine.register(revertResizeTask(support));
+  engine.register(rebuildTask(support));
+  engine.register(snapshotTask(support));
+}

@@ -1,0 +1,112 @@
+import type { TaskHandler } from "../../../tasks/engine.js";
+import { PowerState, VmState } from "../vm-states.js";
+import type { TaskSupport } from "./support.js";
+
+/** The vm_state a server returns to after a resize ends: it keeps its power. */
+const settled = (power: number) => (power === PowerState.SHUTDOWN ? VmState.STOPPED : VmState.ACTIVE);
+
+/**
+ * Resize (same-host, as nova with allow_resize_to_same_host): resize_prep →
+ * resize_migrating → resize_migrated → resize_finish → VERIFY_RESIZE.
+ */
+export function resizeTask(s: TaskSupport): TaskHandler {
+  return {
+    kind: "resize",
+    steps: [
+      async (ctx) => {
+        const instance = await s.instance(ctx);
+        await s.event(ctx, "compute_prep_resize", instance.host ?? "", async () => {
+          await s.set(instance.uuid, { task_state: "resize_migrating" });
+        });
+      },
+      async (ctx) => {
+        const instance = await s.instance(ctx);
+        const driver = s.driver(instance);
+        await s.event(ctx, "compute_resize_instance", driver.hostname, async () => {
+          await driver.resize(s.guest(instance));
+          await s.set(instance.uuid, { task_state: "resize_migrated" });
+        });
+      },
+      async (ctx) => {
+        const instance = await s.instance(ctx);
+        const driver = s.driver(instance);
+        await s.event(ctx, "compute_finish_resize", driver.hostname, async () => {
+          await s.set(instance.uuid, { task_state: "resize_finish" });
+          const flavor = instance.newFlavor ?? instance.flavor;
+          await s.set(instance.uuid, {
+            flavor: JSON.stringify(flavor),
+            flavor_id: flavor.flavorid,
+            vm_state: VmState.RESIZED,
+            task_state: null,
+            power_state: await driver.powerState(instance.uuid),
+          });
+        });
+        await s.finishAction(ctx);
+      },
+    ],
+    async onFailure(ctx, error) {
+      await s.fail(ctx, error);
+    },
+  };
+}
+
+/** Confirm: drop the old flavor; the server keeps the new size. */
+export function confirmResizeTask(s: TaskSupport): TaskHandler {
+  return {
+    kind: "confirm_resize",
+    steps: [
+      async (ctx) => {
+        const instance = await s.instance(ctx);
+        await s.event(ctx, "compute_confirm_resize", instance.host ?? "", async () => {
+          await s.set(instance.uuid, {
+            vm_state: settled(instance.powerState),
+            old_flavor: null,
+            new_flavor: null,
+            vcpus: instance.flavor.vcpus,
+            memory_mb: instance.flavor.memory_mb,
+          });
+        });
+        await s.finishAction(ctx);
+      },
+    ],
+    async onFailure(ctx, error) {
+      await s.fail(ctx, error);
+    },
+  };
+}
+
+/** Revert: back to the old flavor and size. */
+export function revertResizeTask(s: TaskSupport): TaskHandler {
+  return {
+    kind: "revert_resize",
+    steps: [
+      async (ctx) => {
+        const instance = await s.instance(ctx);
+        const driver = s.driver(instance);
+        const old = instance.oldFlavor ?? instance.flavor;
+        await s.event(ctx, "compute_revert_resize", driver.hostname, async () => {
+          await driver.resize({
+            ...s.guest(instance),
+            vcpus: old.vcpus,
+            memoryMb: old.memory_mb,
+            rootGb: old.root_gb,
+          });
+          await s.set(instance.uuid, {
+            flavor: JSON.stringify(old),
+            flavor_id: old.flavorid,
+            old_flavor: null,
+            new_flavor: null,
+            vcpus: old.vcpus,
+            memory_mb: old.memory_mb,
+            vm_state: settled(await driver.powerState(instance.uuid)),
+            task_state: null,
+          });
+        });
+        await s.finishAction(ctx);
+      },
+    ],
+    async onFailure(ctx, error) {
+      await s.fail(ctx, error);
+    },
+  };
+}

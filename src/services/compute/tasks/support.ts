@@ -1,0 +1,109 @@
+import type { Db } from "../../../store/database.js";
+import type { InstanceActionRepository } from "../../../store/instance-action-repository.js";
+import type { InstanceRepository } from "../../../store/instance-repository.js";
+import type { InstanceUpdate } from "../../../store/schema.js";
+import { TaskCancelled, type TaskContext } from "../../../tasks/engine.js";
+import type { Driver, GuestSpec } from "../../../virt/driver.js";
+import type { DriverRegistry } from "../../../virt/registry.js";
+import type { NetworkService } from "../../network/network-service.js";
+import type { Instance } from "../instance.js";
+import type { ComputePorts } from "../ports.js";
+import { VmState } from "../vm-states.js";
+
+/** What every compute task works with, and the steps they share. */
+export class TaskSupport {
+  constructor(
+    readonly db: Db,
+    readonly instances: InstanceRepository,
+    readonly actions: InstanceActionRepository,
+    readonly drivers: DriverRegistry,
+    readonly network: NetworkService,
+    readonly images: ComputePorts["images"],
+  ) {}
+
+  /** The task's server; a server deleted meanwhile cancels the task. */
+  async instance(ctx: TaskContext<unknown>): Promise<Instance> {
+    const uuid = ctx.task.instance_uuid;
+    const instance = uuid ? await this.instances.get(uuid) : undefined;
+    if (!instance || instance.deleted) throw new TaskCancelled(`instance ${uuid} is gone`);
+    return instance;
+  }
+
+  driver(instance: Instance): Driver {
+    const driver = instance.host ? this.drivers.get(instance.host) : undefined;
+    if (!driver)
+      throw new Error(`host ${instance.host ?? "(none)"} of instance ${instance.uuid} is not available`);
+    return driver;
+  }
+
+  guest(instance: Instance): GuestSpec {
+    const flavor =
+      instance.newFlavor && instance.taskState?.startsWith("resize") ? instance.newFlavor : instance.flavor;
+    return {
+      uuid: instance.uuid,
+      name: instance.name,
+      hostname: instance.hostname,
+      imageRef: instance.imageRef,
+      vcpus: flavor.vcpus,
+      memoryMb: flavor.memory_mb,
+      rootGb: flavor.root_gb,
+      userData: instance.userData,
+      keyData: instance.keyData,
+      addresses: instance.addresses.map((a) => a.address),
+    };
+  }
+
+  /** Updates the server unless it was deleted meanwhile (then the task is cancelled). */
+  async set(uuid: string, changes: InstanceUpdate): Promise<void> {
+    const applied = await this.instances.update(this.db, uuid, changes, { notDeleted: true });
+    if (!applied) throw new TaskCancelled(`instance ${uuid} is gone`);
+  }
+
+  /** Runs `work` as one event of the task's instance action (nova's wrap_instance_event). */
+  async event<T>(ctx: TaskContext<unknown>, name: string, host: string, work: () => Promise<T>): Promise<T> {
+    const actionId = ctx.task.action_id;
+    const eventId = actionId === null ? undefined : await this.actions.startEvent(actionId, name, host);
+    try {
+      const result = await work();
+      if (eventId !== undefined) await this.actions.finishEvent(eventId, "Success");
+      return result;
+    } catch (error) {
+      if (eventId !== undefined && !(error instanceof TaskCancelled)) {
+        const message = error instanceof Error ? error.message : String(error);
+        const traceback = error instanceof Error ? (error.stack ?? message) : message;
+        await this.actions.finishEvent(eventId, "Error", { message, traceback });
+      }
+      throw error;
+    }
+  }
+
+  async finishAction(ctx: TaskContext<unknown>, message: string | null = null): Promise<void> {
+    if (ctx.task.action_id !== null) await this.actions.finish(ctx.task.action_id, message);
+  }
+
+  /**
+   * The end state after a failed host operation: nova puts the server in ERROR with a
+   * fault the owner can read, clears the task_state and marks the action as failed.
+   */
+  async fail(ctx: TaskContext<unknown>, error: unknown, changes: InstanceUpdate = {}): Promise<void> {
+    const uuid = ctx.task.instance_uuid;
+    if (!uuid) return;
+    const message = error instanceof Error ? error.message : String(error);
+    const applied = await this.instances.update(
+      this.db,
+      uuid,
+      { vm_state: VmState.ERROR, task_state: null, ...changes },
+      { notDeleted: true },
+    );
+    if (applied) {
+      await this.instances.setFault(
+        this.db,
+        uuid,
+        500,
+        message,
+        error instanceof Error ? (error.stack ?? null) : null,
+      );
+    }
+    await this.finishAction(ctx, "Error");
+  }
+}
