@@ -1,0 +1,497 @@
+/**
+ * Helpers for the end-to-end tests: start the real `nimbus serve` process on a free
+ * port, talk to it over HTTP, drive it with the real OpenStack command-line clients,
+ * and wait for conditions with a bounded time.
+ */
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import fs from "node:fs";
+import http from "node:http";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import YAML from "yaml";
+
+const ROOT = path.resolve(import.meta.dirname, "..", "..");
+const NIMBUS_BIN = path.join(ROOT, "bin", "nimbus.js");
+
+/** Debian's clients: they need Debian's python, so they are called by their program path. */
+export const OPENSTACK = "/usr/bin/openstack";
+export const NOVA = "/usr/bin/nova";
+export const haveClients = fs.existsSync(OPENSTACK) && fs.existsSync(NOVA);
+
+export const ADMIN_PASSWORD = "e2e-admin-secret";
+export const DEMO_PASSWORD = "e2e-demo-secret";
+
+/** A port nobody listens on right now (the kernel picks it; we close it again at once). */
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", resolve);
+  });
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** A fresh data directory, removed when the test process exits. */
+export function tempDataDir(prefix = "nimbus-e2e-"): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  process.on("exit", () => fs.rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Polls `probe` until it returns something other than undefined/false, at most
+ * `timeoutMs`. On timeout the error names `what` and the last value seen (or the last
+ * error thrown), so a stuck state is readable in the test output.
+ */
+export async function waitUntil<T>(
+  what: string,
+  probe: () => Promise<T | undefined | false> | T | undefined | false,
+  options: { timeoutMs?: number; intervalMs?: number; describe?: () => unknown } = {},
+): Promise<T> {
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const intervalMs = options.intervalMs ?? 200;
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined && value !== false) return value;
+      last = value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() >= deadline) {
+      const detail = options.describe ? options.describe() : last;
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}; last: ${
+          detail instanceof Error ? detail.message : JSON.stringify(detail)
+        }`,
+      );
+    }
+    await sleep(intervalMs);
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// The nimbus process
+
+export interface ServeOptions {
+  /** Reuse a data directory (restart); a fresh one otherwise. */
+  dataDir?: string;
+  /** Reuse a port (restart); a free one otherwise. */
+  port?: number;
+  fakeStepMs?: number;
+  logLevel?: string;
+  /** Extra command-line flags. */
+  args?: string[];
+  /** Extra environment. */
+  env?: Record<string, string>;
+  /** How long to wait for the first 200 from /compute/v2.1. */
+  readyTimeoutMs?: number;
+}
+
+/** A `nimbus serve` child process. */
+export interface NimbusProcess {
+  readonly port: number;
+  /** `http://127.0.0.1:<port>` */
+  readonly url: string;
+  readonly dataDir: string;
+  readonly child: ChildProcess;
+  /** Everything it wrote to stdout and stderr so far. */
+  output(): string;
+  alive(): boolean;
+  /** SIGTERM, then SIGKILL if it has not exited within a few seconds. */
+  stop(): Promise<void>;
+  /** SIGKILL: the crash. Resolves once the process is gone. */
+  kill9(): Promise<void>;
+}
+
+const running = new Set<ChildProcess>();
+process.on("exit", () => {
+  for (const child of running) child.kill("SIGKILL");
+});
+
+function exited(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => child.once("exit", () => resolve()));
+}
+
+/** Starts `nimbus serve` and resolves once `GET /compute/v2.1` answers 200. */
+export async function startNimbusProcess(options: ServeOptions = {}): Promise<NimbusProcess> {
+  const dataDir = options.dataDir ?? tempDataDir();
+  const port = options.port ?? (await freePort());
+  const url = `http://127.0.0.1:${port}`;
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (value === undefined || key.startsWith("OS_") || key.startsWith("NIMBUS_")) continue;
+    env[key] = value;
+  }
+  Object.assign(env, {
+    NIMBUS_ADMIN_PASSWORD: ADMIN_PASSWORD,
+    NIMBUS_DEMO_PASSWORD: DEMO_PASSWORD,
+    ...options.env,
+  });
+  const args = [
+    NIMBUS_BIN,
+    "serve",
+    "--port",
+    String(port),
+    "--host",
+    "127.0.0.1",
+    "--data-dir",
+    dataDir,
+    "--fake-step-ms",
+    String(options.fakeStepMs ?? 20),
+    "--log-level",
+    options.logLevel ?? "warn",
+    ...(options.args ?? []),
+  ];
+  const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+  running.add(child);
+  child.once("exit", () => running.delete(child));
+  let log = "";
+  const append = (chunk: Buffer) => {
+    log += chunk.toString("utf8");
+    // Keep memory bounded on chatty log levels.
+    if (log.length > 2_000_000) log = log.slice(-1_000_000);
+  };
+  child.stdout?.on("data", append);
+  child.stderr?.on("data", append);
+
+  const proc: NimbusProcess = {
+    port,
+    url,
+    dataDir,
+    child,
+    output: () => log,
+    alive: () => child.exitCode === null && child.signalCode === null,
+    async stop() {
+      if (!proc.alive()) return;
+      child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
+      await exited(child);
+      clearTimeout(timer);
+    },
+    async kill9() {
+      if (!proc.alive()) return;
+      child.kill("SIGKILL");
+      await exited(child);
+    },
+  };
+
+  // A process that dies while starting fails the wait at once, with its output.
+  let exitedEarly: (() => void) | undefined;
+  const died = new Promise<never>((_, reject) => {
+    exitedEarly = () => reject(new Error(`nimbus exited (${child.exitCode ?? child.signalCode}):\n${log}`));
+    child.once("exit", exitedEarly);
+  });
+  try {
+    await Promise.race([
+      died,
+      waitUntil(
+        `nimbus to answer on ${url}/compute/v2.1`,
+        async () => {
+          const response = await request(url, {
+            method: "GET",
+            path: "/compute/v2.1",
+            timeoutMs: 2_000,
+          }).catch(() => undefined);
+          return response?.status === 200;
+        },
+        { timeoutMs: options.readyTimeoutMs ?? 45_000, intervalMs: 100, describe: () => log.slice(-4000) },
+      ),
+    ]);
+  } catch (error) {
+    await proc.kill9();
+    throw error;
+  } finally {
+    if (exitedEarly) child.off("exit", exitedEarly);
+  }
+  return proc;
+}
+
+// ---------------------------------------------------------------------------------------
+// HTTP
+
+export interface HttpResponse {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  text: string;
+  /** The parsed body, or undefined when it is empty or not JSON. */
+  // biome-ignore lint/suspicious/noExplicitAny: tests read whatever the server answered
+  body: any;
+}
+
+export interface RequestOptions {
+  method: string;
+  path: string;
+  headers?: Record<string, string>;
+  token?: string;
+  /** An object is sent as JSON; a string or Buffer is sent as is. */
+  body?: unknown;
+  /** Send the body with chunked transfer encoding (no Content-Length). */
+  chunked?: boolean;
+  timeoutMs?: number;
+}
+
+/**
+ * One HTTP request over node:http, so the test controls every header (fetch adds its
+ * own Content-Type and refuses some). A fresh connection each time.
+ */
+export function request(baseUrl: string, options: RequestOptions): Promise<HttpResponse> {
+  const target = new URL(options.path, baseUrl);
+  const headers: Record<string, string> = { Accept: "application/json", ...options.headers };
+  if (options.token !== undefined) headers["X-Auth-Token"] = options.token;
+  let payload: Buffer | undefined;
+  if (options.body !== undefined) {
+    if (typeof options.body === "string") payload = Buffer.from(options.body, "utf8");
+    else if (Buffer.isBuffer(options.body)) payload = options.body;
+    else payload = Buffer.from(JSON.stringify(options.body), "utf8");
+    if (!Object.keys(headers).some((h) => h.toLowerCase() === "content-type")) {
+      headers["Content-Type"] = "application/json";
+    }
+    if (!options.chunked) headers["Content-Length"] = String(payload.length);
+  }
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      target,
+      { method: options.method, headers, agent: false, timeout: options.timeoutMs ?? 30_000 },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("error", reject);
+        res.on("end", () => {
+          const text = Buffer.concat(chunks).toString("utf8");
+          let body: unknown;
+          try {
+            body = text === "" ? undefined : JSON.parse(text);
+          } catch {
+            body = undefined;
+          }
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, text, body });
+        });
+      },
+    );
+    req.on("timeout", () => req.destroy(new Error(`${options.method} ${options.path}: timed out`)));
+    req.on("error", reject);
+    if (payload && options.chunked) {
+      // Write in pieces so that the server sees a streamed body without a length.
+      const size = 64 * 1024;
+      for (let i = 0; i < payload.length; i += size) req.write(payload.subarray(i, i + size));
+      req.end();
+    } else {
+      req.end(payload);
+    }
+  });
+}
+
+/** A password-scoped Keystone token for a Default-domain user on a project. */
+export async function login(
+  baseUrl: string,
+  user: string,
+  password: string,
+  project: string,
+): Promise<{ token: string; projectId: string; userId: string }> {
+  const response = await request(baseUrl, {
+    method: "POST",
+    path: "/identity/v3/auth/tokens",
+    body: {
+      auth: {
+        identity: {
+          methods: ["password"],
+          password: { user: { name: user, domain: { name: "Default" }, password } },
+        },
+        scope: { project: { name: project, domain: { name: "Default" } } },
+      },
+    },
+  });
+  const token = response.headers["x-subject-token"];
+  if (response.status !== 201 || typeof token !== "string") {
+    throw new Error(`login ${user}@${project}: ${response.status} ${response.text}`);
+  }
+  return { token, projectId: response.body.token.project.id, userId: response.body.token.user.id };
+}
+
+/** A compute API caller bound to one token and microversion. */
+export function computeClient(baseUrl: string, token: string, microversion?: string) {
+  return (method: string, apiPath: string, body?: unknown, headers: Record<string, string> = {}) =>
+    request(baseUrl, {
+      method,
+      path: `/compute/v2.1${apiPath}`,
+      token,
+      body,
+      headers: microversion ? { "OpenStack-API-Version": `compute ${microversion}`, ...headers } : headers,
+    });
+}
+
+// ---------------------------------------------------------------------------------------
+// The real command-line clients
+
+/** A failed client run: the command line, its exit status and everything it printed. */
+export class CliError extends Error {
+  constructor(
+    readonly command: string,
+    readonly code: number | string | null,
+    readonly stdout: string,
+    readonly stderr: string,
+  ) {
+    super(`\`${command}\` failed (${code}):\n--- stdout\n${stdout}\n--- stderr\n${stderr}`);
+  }
+}
+
+/** The settings of one cloud of the generated clouds.yaml. */
+export interface CloudAuth {
+  auth_url: string;
+  username: string;
+  password: string;
+  project_name: string;
+  user_domain_name: string;
+  project_domain_name: string;
+}
+
+export function readCloud(
+  dataDir: string,
+  cloud: string,
+  cloudsFile = path.join(dataDir, "clouds.yaml"),
+): CloudAuth {
+  const doc = YAML.parse(fs.readFileSync(cloudsFile, "utf8"));
+  const entry = doc?.clouds?.[cloud];
+  if (!entry) throw new Error(`clouds.yaml has no cloud '${cloud}'`);
+  return entry.auth as CloudAuth;
+}
+
+/**
+ * A clean environment for openstackclient: nothing inherited but PATH/HOME/LANG (no
+ * OS_*), the generated clouds.yaml, and the cloud to use.
+ */
+export function clientEnv(
+  dataDir: string,
+  cloud: string,
+  cloudsFile = path.join(dataDir, "clouds.yaml"),
+): Record<string, string> {
+  return {
+    PATH: "/usr/bin:/bin",
+    HOME: dataDir,
+    LANG: "C.UTF-8",
+    OS_CLIENT_CONFIG_FILE: cloudsFile,
+    OS_CLOUD: cloud,
+  };
+}
+
+/** novaclient does not read clouds.yaml: the same login, spelled out as OS_* variables. */
+function novaEnv(dataDir: string, cloud: string, cloudsFile?: string): Record<string, string> {
+  const auth = readCloud(dataDir, cloud, cloudsFile);
+  return {
+    PATH: "/usr/bin:/bin",
+    HOME: dataDir,
+    LANG: "C.UTF-8",
+    OS_AUTH_URL: auth.auth_url,
+    OS_USERNAME: auth.username,
+    OS_PASSWORD: auth.password,
+    OS_PROJECT_NAME: auth.project_name,
+    OS_USER_DOMAIN_NAME: auth.user_domain_name,
+    OS_PROJECT_DOMAIN_NAME: auth.project_domain_name,
+    OS_IDENTITY_API_VERSION: "3",
+  };
+}
+
+function runProgram(
+  program: string,
+  args: string[],
+  env: Record<string, string>,
+  timeoutMs: number,
+): Promise<{ stdout: string; stderr: string }> {
+  const command = [path.basename(program), ...args].join(" ");
+  return new Promise((resolve, reject) => {
+    execFile(
+      program,
+      args,
+      { env, timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024, cwd: env.HOME },
+      (error, stdout, stderr) => {
+        if (error) {
+          const code = (error as NodeJS.ErrnoException & { code?: number | string }).code ?? null;
+          reject(new CliError(command, error.killed ? "timeout" : code, stdout, stderr));
+        } else {
+          resolve({ stdout, stderr });
+        }
+      },
+    );
+  });
+}
+
+/** Runs the clients as one cloud of a clouds.yaml (nimbus's own unless another file is given). */
+export class Clients {
+  constructor(
+    readonly dataDir: string,
+    readonly cloud: string,
+    readonly cloudsFile = path.join(dataDir, "clouds.yaml"),
+  ) {}
+
+  /** `openstack <args>`; resolves to stdout, rejects with a CliError. */
+  async openstack(args: string[], timeoutMs = 90_000): Promise<string> {
+    return (
+      await runProgram(OPENSTACK, args, clientEnv(this.dataDir, this.cloud, this.cloudsFile), timeoutMs)
+    ).stdout;
+  }
+
+  /** `openstack <args> -f json`, parsed. */
+  // biome-ignore lint/suspicious/noExplicitAny: the shape is what openstackclient prints
+  async json(args: string[], timeoutMs?: number): Promise<any> {
+    const out = await this.openstack([...args, "-f", "json"], timeoutMs);
+    // `--wait` writes its progress ("Progress: 100Complete") to stdout before the document.
+    const start = out.search(/^[[{]/m);
+    try {
+      return JSON.parse(start > 0 ? out.slice(start) : out);
+    } catch {
+      throw new Error(`openstack ${args.join(" ")}: output is not JSON:\n${out}`);
+    }
+  }
+
+  /** `nova <args>`; resolves to stdout. */
+  async nova(args: string[], timeoutMs = 90_000): Promise<string> {
+    return (await runProgram(NOVA, args, novaEnv(this.dataDir, this.cloud, this.cloudsFile), timeoutMs))
+      .stdout;
+  }
+}
+
+/**
+ * Parses a prettytable as novaclient prints it:
+ * ```
+ * +----+------+
+ * | ID | Name |
+ * +----+------+
+ * | 1  | a    |
+ * +----+------+
+ * ```
+ * into one record per row, keyed by the header cells.
+ */
+export function parseTable(text: string): Array<Record<string, string>> {
+  const rows = text
+    .split("\n")
+    .map((line) => line.trim())
+    .filter((line) => line.startsWith("|"))
+    .map((line) =>
+      line
+        .slice(1, -1)
+        .split("|")
+        .map((cell) => cell.trim()),
+    );
+  const [header, ...body] = rows;
+  if (!header) return [];
+  return body.map((cells) => Object.fromEntries(header.map((name, i) => [name, cells[i] ?? ""])));
+}
+
+/** A two-column `Property | Value` table (novaclient's `show` output) as a record. */
+export function parsePropertyTable(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const row of parseTable(text)) {
+    const [keyColumn, valueColumn] = Object.keys(row);
+    if (keyColumn !== undefined && valueColumn !== undefined) out[row[keyColumn]!] = row[valueColumn]!;
+  }
+  return out;
+}
