@@ -3,15 +3,11 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { type Db, openDatabase } from "./database.js";
-import * as computeResources from "./migrations/0004-compute-resources.js";
-import { migrations } from "./migrations/index.js";
 
 /** Test support: a fresh SQLite database in a temporary directory. */
 export async function openTestDatabase(): Promise<{ db: Db; dataDir: string; close: () => Promise<void> }> {
   const dataDir = await mkdtemp(path.join(tmpdir(), "nimbus-test-"));
   const db = await openDatabase(dataDir);
-  // until migrations/index.ts lists 0004, apply it here
-  if (!Object.hasOwn(migrations, "0004-compute-resources")) await computeResources.up(db);
   return {
     db,
     dataDir,
