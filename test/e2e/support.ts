@@ -17,6 +17,8 @@ const NIMBUS_BIN = path.join(ROOT, "bin", "nimbus.js");
 /** Debian's clients: they need Debian's python, so they are called by their program path. */
 export const OPENSTACK = "/usr/bin/openstack";
 export const NOVA = "/usr/bin/nova";
+/** Debian's interpreter, the one the packaged clients and openstacksdk are installed for. */
+export const PYTHON = "/usr/bin/python3";
 export const haveClients = fs.existsSync(OPENSTACK) && fs.existsSync(NOVA);
 
 export const ADMIN_PASSWORD = "e2e-admin-secret";
@@ -450,6 +452,13 @@ export class Clients {
     } catch {
       throw new Error(`openstack ${args.join(" ")}: output is not JSON:\n${out}`);
     }
+  }
+
+  /** Runs a Python script with openstacksdk configured for this cloud; resolves to stdout. */
+  async python(script: string, timeoutMs = 180_000): Promise<string> {
+    return (
+      await runProgram(PYTHON, [script], clientEnv(this.dataDir, this.cloud, this.cloudsFile), timeoutMs)
+    ).stdout;
   }
 
   /** `nova <args>`; resolves to stdout. */
