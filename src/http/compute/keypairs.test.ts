@@ -42,7 +42,7 @@ describe("POST /os-keypairs", () => {
     );
     expect(r.status).toBe(status);
     expect(keys(r.json.keypair)).toEqual(keys(sample(file).keypair));
-    expect(r.json.keypair.private_key).toContain("-----BEGIN OPENSSH PRIVATE KEY-----");
+    expect(r.json.keypair.private_key).toContain("-----BEGIN RSA PRIVATE KEY-----");
     expect(r.json.keypair.user_id).toBe(TOKENS.member!.userId);
   });
 
@@ -106,7 +106,7 @@ describe("POST /os-keypairs", () => {
   });
 
   it("lets admins (only) create keypairs for other users from 2.10", async () => {
-    const { publicKey } = generateSshKey();
+    const { publicKey } = await generateSshKey();
     const admin = await create(
       { name: "for-someone", public_key: publicKey, user_id: "someone" },
       { version: "2.10" },
@@ -125,7 +125,7 @@ describe("POST /os-keypairs", () => {
 
 describe("GET /os-keypairs and /os-keypairs/{id}", () => {
   beforeAll(async () => {
-    const { publicKey } = generateSshKey();
+    const { publicKey } = await generateSshKey();
     for (const name of ["lb", "la", "lc"]) {
       expect((await create({ name, public_key: publicKey }, { token: "other" })).status).toBe(200);
     }
@@ -223,7 +223,7 @@ describe("DELETE /os-keypairs/{id}", () => {
   });
 
   it("lets admins delete another user's keypair with user_id; others get 403", async () => {
-    const { publicKey } = generateSshKey();
+    const { publicKey } = await generateSshKey();
     await create({ name: "victim", public_key: publicKey }, { token: "other" });
     const otherUser = TOKENS.other!.userId;
     const member = await call(t.app, {
@@ -245,7 +245,7 @@ describe("DELETE /os-keypairs/{id}", () => {
 describe("key_pairs quota", () => {
   it("is enforced under concurrency: never more keypairs than the limit", async () => {
     await t.quotas.update(MEMBER_PROJECT, { key_pairs: 3 }, { force: false });
-    const { publicKey } = generateSshKey();
+    const { publicKey } = await generateSshKey();
     const before = (await t.keypairs.list(TOKENS.member!.userId)).length;
     await t.quotas.update(MEMBER_PROJECT, { key_pairs: before + 3 }, { force: false });
     const results = await Promise.all(

@@ -31,7 +31,7 @@ describe("KeypairService", () => {
   afterEach(async () => close());
 
   it("imports a public key, numbering keypairs", async () => {
-    const { publicKey, fingerprint } = generateSshKey();
+    const { publicKey, fingerprint } = await generateSshKey();
     const first = await keypairs.create(ALICE, { userId: "alice", name: "k1", type: "ssh", publicKey });
     expect(first.privateKey).toBeUndefined();
     expect(first.keypair).toMatchObject({
@@ -54,8 +54,8 @@ describe("KeypairService", () => {
       name: "gen",
       type: "ssh",
     });
-    expect(privateKey).toContain("BEGIN OPENSSH PRIVATE KEY");
-    expect(keypair.publicKey).toMatch(/^ssh-ed25519 /);
+    expect(privateKey).toContain("BEGIN RSA PRIVATE KEY");
+    expect(keypair.publicKey).toMatch(/^ssh-rsa \S+ Generated-by-Nova$/);
   });
 
   it("refuses junk keys and duplicate names with nova's messages", async () => {
@@ -84,7 +84,7 @@ describe("KeypairService", () => {
 
   it("never lets concurrent creates pass the key_pairs quota", async () => {
     await quotas.update(P, { key_pairs: 4 }, { force: false });
-    const { publicKey } = generateSshKey();
+    const { publicKey } = await generateSshKey();
     const results = await Promise.allSettled(
       Array.from({ length: 20 }, (_, i) =>
         keypairs.create(ALICE, { userId: "alice", name: `k${i}`, type: "ssh", publicKey }),

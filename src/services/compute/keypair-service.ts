@@ -33,7 +33,7 @@ async function material(req: CreateKeypairRequest): Promise<Material> {
         req.type === "x509" ? x509Fingerprint(req.publicKey) : sshFingerprint(req.publicKey);
       return { publicKey: req.publicKey, fingerprint };
     }
-    return req.type === "x509" ? await generateX509(req.userId) : generateSshKey();
+    return req.type === "x509" ? await generateX509(req.userId) : await generateSshKey();
   } catch (error) {
     if (error instanceof InvalidKeyData) return { error: error.message };
     throw error;

@@ -1,19 +1,10 @@
 import { execFileSync } from "node:child_process";
-import { generateKeyPairSync, X509Certificate } from "node:crypto";
+import { createPrivateKey, generateKeyPairSync, X509Certificate } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { generateSshKey, generateX509, InvalidKeyData, sshFingerprint, x509Fingerprint } from "./ssh-keys.js";
-
-const has = (command: string) => {
-  try {
-    execFileSync("which", [command], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 function wire(...parts: Array<string | Buffer>): Buffer {
   return Buffer.concat(
@@ -35,7 +26,7 @@ describe("sshFingerprint", () => {
     expect(sshFingerprint(SAMPLE_KEY)).toBe("1e:2c:9b:56:79:4b:45:77:f9:ca:7a:98:2c:b0:d5:3c");
   });
 
-  it("accepts ed25519 and ECDSA keys", () => {
+  it("accepts ed25519 and ECDSA keys", async () => {
     const { publicKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
     const jwk = publicKey.export({ format: "jwk" });
     const point = Buffer.concat([
@@ -47,7 +38,7 @@ describe("sshFingerprint", () => {
     expect(sshFingerprint(`ecdsa-sha2-nistp256 ${blob.toString("base64")} me@host`)).toMatch(
       /^([0-9a-f]{2}:){15}[0-9a-f]{2}$/,
     );
-    expect(sshFingerprint(generateSshKey().publicKey)).toMatch(/^([0-9a-f]{2}:){15}[0-9a-f]{2}$/);
+    expect(sshFingerprint((await generateSshKey()).publicKey)).toMatch(/^([0-9a-f]{2}:){15}[0-9a-f]{2}$/);
   });
 
   it.each([
@@ -70,20 +61,25 @@ describe("sshFingerprint", () => {
 });
 
 describe("generateSshKey", () => {
-  it("makes an Ed25519 key in OpenSSH's private key format", () => {
-    const key = generateSshKey();
+  it("makes a 2048-bit RSA key as nova does: PKCS#1 PEM private key, ssh-rsa public key", async () => {
+    const key = await generateSshKey();
     expect(key.privateKey).toMatch(
-      /^-----BEGIN OPENSSH PRIVATE KEY-----\n[A-Za-z0-9+/=\n]+\n-----END OPENSSH PRIVATE KEY-----\n$/,
+      /^-----BEGIN RSA PRIVATE KEY-----\n[A-Za-z0-9+/=\n]+\n-----END RSA PRIVATE KEY-----\n$/,
     );
-    expect(key.publicKey).toMatch(/^ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI[A-Za-z0-9+/]+ Generated-by-Nova$/);
+    expect(key.publicKey).toMatch(/^ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQ[A-Za-z0-9+/]+ Generated-by-Nova$/);
+    expect(createPrivateKey(key.privateKey).asymmetricKeyDetails).toEqual({
+      modulusLength: 2048,
+      publicExponent: 65537n,
+    });
     expect(key.fingerprint).toBe(sshFingerprint(key.publicKey));
+    expect((await generateSshKey()).publicKey).not.toBe(key.publicKey);
   });
 
-  it.skipIf(!has("ssh-keygen"))("writes a private key ssh-keygen reads back to the same public key", () => {
-    const key = generateSshKey();
+  it("writes a private key ssh-keygen reads back to the same public key and fingerprint", async () => {
+    const key = await generateSshKey();
     const dir = mkdtempSync(path.join(tmpdir(), "nimbus-ssh-"));
     try {
-      const file = path.join(dir, "id_ed25519");
+      const file = path.join(dir, "id_rsa");
       writeFileSync(file, key.privateKey, { mode: 0o600 });
       const derived = execFileSync("ssh-keygen", ["-y", "-f", file], { encoding: "utf8" }).trim();
       expect(derived.split(" ").slice(0, 2)).toEqual(key.publicKey.split(" ").slice(0, 2));
@@ -99,18 +95,16 @@ describe("generateSshKey", () => {
 });
 
 describe("x509", () => {
-  it.skipIf(!has("openssl"))(
-    "generates a self-signed client certificate with a PKCS#12 private key",
-    async () => {
-      const key = await generateX509("alice");
-      const cert = new X509Certificate(key.publicKey);
-      expect(cert.subject).toBe("CN=alice");
-      expect(key.fingerprint).toBe(cert.fingerprint.toLowerCase());
-      expect(key.fingerprint).toBe(x509Fingerprint(key.publicKey));
-      // PKCS#12 is DER: a SEQUENCE
-      expect(Buffer.from(key.privateKey, "base64")[0]).toBe(0x30);
-    },
-  );
+  // needs the openssl command, as nova does (CI installs it)
+  it("generates a self-signed client certificate with a PKCS#12 private key", async () => {
+    const key = await generateX509("alice");
+    const cert = new X509Certificate(key.publicKey);
+    expect(cert.subject).toBe("CN=alice");
+    expect(key.fingerprint).toBe(cert.fingerprint.toLowerCase());
+    expect(key.fingerprint).toBe(x509Fingerprint(key.publicKey));
+    // PKCS#12 is DER: a SEQUENCE
+    expect(Buffer.from(key.privateKey, "base64")[0]).toBe(0x30);
+  });
 
   it("refuses what is not a PEM certificate", () => {
     expect(() => x509Fingerprint(SAMPLE_KEY)).toThrow(

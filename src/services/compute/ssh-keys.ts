@@ -1,12 +1,5 @@
 import { execFile } from "node:child_process";
-import {
-  createHash,
-  createPublicKey,
-  generateKeyPairSync,
-  type JsonWebKey,
-  randomBytes,
-  X509Certificate,
-} from "node:crypto";
+import { createHash, createPublicKey, generateKeyPair, type JsonWebKey, X509Certificate } from "node:crypto";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -158,37 +151,12 @@ function wireString(data: Buffer | string): Buffer {
   return Buffer.concat([length, body]);
 }
 
-const uint32 = (n: number) => {
-  const b = Buffer.alloc(4);
-  b.writeUInt32BE(n);
-  return b;
-};
-
-/** An unencrypted `openssh-key-v1` private key file (PROTOCOL.key in OpenSSH) for an Ed25519 key. */
-function opensshPrivateKey(seed: Buffer, pub: Buffer, comment: string): string {
-  const publicBlob = Buffer.concat([wireString("ssh-ed25519"), wireString(pub)]);
-  const check = randomBytes(4);
-  const body = Buffer.concat([
-    check,
-    check,
-    wireString("ssh-ed25519"),
-    wireString(pub),
-    wireString(Buffer.concat([seed, pub])),
-    wireString(comment),
-  ]);
-  const padLength = (8 - (body.length % 8)) % 8;
-  const padding = Buffer.from(Array.from({ length: padLength }, (_, i) => i + 1));
-  const file = Buffer.concat([
-    Buffer.from("openssh-key-v1\0", "latin1"),
-    wireString("none"),
-    wireString("none"),
-    wireString(""),
-    uint32(1),
-    wireString(publicBlob),
-    wireString(Buffer.concat([body, padding])),
-  ]);
-  const lines = file.toString("base64").match(/.{1,70}/g)!;
-  return `-----BEGIN OPENSSH PRIVATE KEY-----\n${lines.join("\n")}\n-----END OPENSSH PRIVATE KEY-----\n`;
+/** An SSH mpint (RFC 4251) from a big-endian unsigned integer: a leading zero byte when the top bit is set. */
+function mpint(unsigned: Buffer): Buffer {
+  let start = 0;
+  while (start < unsigned.length - 1 && unsigned[start] === 0) start++;
+  const value = unsigned.subarray(start);
+  return wireString((value[0]! & 0x80) !== 0 ? Buffer.concat([Buffer.from([0]), value]) : value);
 }
 
 export interface GeneratedKey {
@@ -197,21 +165,27 @@ export interface GeneratedKey {
   fingerprint: string;
 }
 
+const generateRsa = promisify(generateKeyPair);
+
 /**
- * A new Ed25519 SSH keypair: the private key in OpenSSH's format (what `ssh-keygen -t
- * ed25519` writes), the public key line with nova's "Generated-by-Nova" comment.
+ * A new 2048-bit RSA keypair, as nova generates it (nova/crypto.py generate_key_pair):
+ * the private key as a PKCS#1 PEM ("BEGIN RSA PRIVATE KEY"), the public key as an
+ * OpenSSH `ssh-rsa` line with nova's "Generated-by-Nova" comment. Generated off the
+ * event loop: a 2048-bit key takes tens of milliseconds.
  */
-export function generateSshKey(): GeneratedKey {
-  const { privateKey } = generateKeyPairSync("ed25519");
-  const jwk = privateKey.export({ format: "jwk" });
-  const seed = Buffer.from(jwk.d!, "base64url");
-  const pub = Buffer.from(jwk.x!, "base64url");
-  const blob = Buffer.concat([wireString("ssh-ed25519"), wireString(pub)]);
-  const publicKey = `ssh-ed25519 ${blob.toString("base64")} Generated-by-Nova`;
+export async function generateSshKey(): Promise<GeneratedKey> {
+  const { privateKey, publicKey } = await generateRsa("rsa", { modulusLength: 2048, publicExponent: 65537 });
+  const jwk = publicKey.export({ format: "jwk" });
+  const blob = Buffer.concat([
+    wireString("ssh-rsa"),
+    mpint(Buffer.from(jwk.e!, "base64url")),
+    mpint(Buffer.from(jwk.n!, "base64url")),
+  ]);
+  const line = `ssh-rsa ${blob.toString("base64")} Generated-by-Nova`;
   return {
-    privateKey: opensshPrivateKey(seed, pub, "Generated-by-Nova"),
-    publicKey,
-    fingerprint: sshFingerprint(publicKey),
+    privateKey: privateKey.export({ type: "pkcs1", format: "pem" }).toString(),
+    publicKey: line,
+    fingerprint: sshFingerprint(line),
   };
 }
 
