@@ -1,37 +1,7 @@
-import { type ChildProcess, spawn } from "node:child_process";
 import fs from "node:fs";
-import http from "node:http";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
-
-const REPO = path.resolve(import.meta.dirname, "..");
-const NIMBUS_BIN = path.join(REPO, "bin", "nimbus.js");
-
-/** A free TCP port on 127.0.0.1 (the kernel's pick, released just before nimbus binds it). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** The status of one `GET url` on a fresh connection, or null if nothing answered. */
-function probe(url: string): Promise<number | null> {
-  return new Promise((resolve) => {
-    const req = http.get(url, { agent: false, timeout: 1000 }, (res) => {
-      res.resume();
-      res.on("end", () => resolve(res.statusCode ?? null));
-    });
-    req.on("timeout", () => req.destroy());
-    req.on("error", () => resolve(null));
-  });
-}
+import { type NimbusChild, spawnNimbus } from "../test/nimbus-child.js";
 
 /** Reads a `/proc/<pid>/status` field given in kB (VmRSS, VmHWM) as bytes; null where /proc is missing. */
 export function procStatusBytes(pid: number, field: "VmRSS" | "VmHWM"): number | null {
@@ -57,40 +27,31 @@ export interface NimbusStartOptions {
  * {@link stop} ends the process and removes the directory.
  */
 export class NimbusProcess {
-  readonly #child: ChildProcess;
-  readonly #output: string[] = [];
-  #exit: { code: number | null; signal: string | null } | null = null;
-  readonly #exited: Promise<void>;
+  readonly #nimbus: NimbusChild;
 
-  private constructor(
-    child: ChildProcess,
-    readonly baseUrl: string,
-    readonly dataDir: string,
-  ) {
-    this.#child = child;
-    const keep = (chunk: Buffer) => {
-      this.#output.push(chunk.toString("utf8"));
-      if (this.#output.length > 200) this.#output.shift();
-    };
-    child.stdout?.on("data", keep);
-    child.stderr?.on("data", keep);
-    this.#exited = new Promise((resolve) =>
-      child.once("exit", (code, signal) => {
-        this.#exit = { code, signal };
-        resolve();
-      }),
-    );
+  private constructor(nimbus: NimbusChild) {
+    this.#nimbus = nimbus;
+  }
+
+  get baseUrl(): string {
+    return this.#nimbus.url;
+  }
+
+  get dataDir(): string {
+    return this.#nimbus.dataDir;
   }
 
   /** Milliseconds from spawn to the first 200 on `GET /compute/v2.1`. */
-  firstOkMs = Number.NaN;
+  get firstOkMs(): number {
+    return this.#nimbus.firstOkMs;
+  }
 
   get pid(): number {
-    return this.#child.pid!;
+    return this.#nimbus.child.pid!;
   }
 
   get running(): boolean {
-    return this.#exit === null;
+    return this.#nimbus.alive();
   }
 
   /** The clouds.yaml nimbus wrote into its data directory on first start. */
@@ -100,7 +61,7 @@ export class NimbusProcess {
 
   /** The last lines nimbus printed, for error messages. */
   outputTail(lines = 20): string {
-    return this.#output.join("").split("\n").slice(-lines).join("\n");
+    return this.#nimbus.output().split("\n").slice(-lines).join("\n");
   }
 
   rssBytes(): number | null {
@@ -113,61 +74,24 @@ export class NimbusProcess {
 
   static async start(options: NimbusStartOptions): Promise<NimbusProcess> {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "nimbus-bench-"));
-    const port = await freePort();
-    const baseUrl = `http://127.0.0.1:${port}`;
-    // NIMBUS_* settings of the caller's shell must not leak into a benchmark's nimbus.
-    const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith("NIMBUS_")));
-    const args = [
-      NIMBUS_BIN,
-      "serve",
-      "--port",
-      String(port),
-      "--host",
-      "127.0.0.1",
-      "--data-dir",
-      dataDir,
-      "--fake-step-ms",
-      String(options.fakeStepMs),
-      "--log-level",
-      options.logLevel,
-    ];
-    const started = performance.now();
-    const child = spawn(process.execPath, args, { cwd: REPO, env, stdio: ["ignore", "pipe", "pipe"] });
-    const nimbus = new NimbusProcess(child, baseUrl, dataDir);
     try {
-      for (;;) {
-        if (!nimbus.running)
-          throw new Error(
-            `nimbus exited (${JSON.stringify(nimbus.#exit)}) before answering:\n${nimbus.outputTail()}`,
-          );
-        if ((await probe(`${baseUrl}/compute/v2.1`)) === 200) break;
-        if (performance.now() - started > options.timeoutMs)
-          throw new Error(
-            `nimbus did not answer 200 on /compute/v2.1 within ${options.timeoutMs} ms:\n${nimbus.outputTail()}`,
-          );
-        await sleep(5);
-      }
-      nimbus.firstOkMs = performance.now() - started;
-      return nimbus;
+      return new NimbusProcess(
+        await spawnNimbus({
+          dataDir,
+          fakeStepMs: options.fakeStepMs,
+          logLevel: options.logLevel,
+          readyTimeoutMs: options.timeoutMs,
+        }),
+      );
     } catch (error) {
-      await nimbus.stop();
+      fs.rmSync(dataDir, { recursive: true, force: true });
       throw error;
     }
   }
 
   /** SIGTERM, then SIGKILL after 10 s; removes the data directory. */
   async stop(): Promise<void> {
-    if (this.running) {
-      this.#child.kill("SIGTERM");
-      const killed = await Promise.race([
-        this.#exited.then(() => true),
-        sleep(10_000, undefined, { ref: false }).then(() => false),
-      ]);
-      if (!killed) {
-        this.#child.kill("SIGKILL");
-        await this.#exited;
-      }
-    }
+    await this.#nimbus.stop(10_000);
     fs.rmSync(this.dataDir, { recursive: true, force: true });
   }
 }

@@ -3,16 +3,15 @@
  * port, talk to it over HTTP, drive it with the real OpenStack command-line clients,
  * and wait for conditions with a bounded time.
  */
-import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { execFile } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import YAML from "yaml";
+import { type NimbusChild, spawnNimbus } from "../nimbus-child.js";
 
-const ROOT = path.resolve(import.meta.dirname, "..", "..");
-const NIMBUS_BIN = path.join(ROOT, "bin", "nimbus.js");
+export { freePort } from "../nimbus-child.js";
 
 /** Debian's clients: they need Debian's python, so they are called by their program path. */
 export const OPENSTACK = "/usr/bin/openstack";
@@ -23,18 +22,6 @@ export const haveClients = fs.existsSync(OPENSTACK) && fs.existsSync(NOVA);
 
 export const ADMIN_PASSWORD = "e2e-admin-secret";
 export const DEMO_PASSWORD = "e2e-demo-secret";
-
-/** A port nobody listens on right now (the kernel picks it; we close it again at once). */
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", resolve);
-  });
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** A fresh data directory, removed when the test process exits. */
 export function tempDataDir(prefix = "nimbus-e2e-"): string {
@@ -97,124 +84,20 @@ export interface ServeOptions {
   readyTimeoutMs?: number;
 }
 
-/** A `nimbus serve` child process. */
-export interface NimbusProcess {
-  readonly port: number;
-  /** `http://127.0.0.1:<port>` */
-  readonly url: string;
-  readonly dataDir: string;
-  readonly child: ChildProcess;
-  /** Everything it wrote to stdout and stderr so far. */
-  output(): string;
-  alive(): boolean;
-  /** SIGTERM, then SIGKILL if it has not exited within a few seconds. */
-  stop(): Promise<void>;
-  /** SIGKILL: the crash. Resolves once the process is gone. */
-  kill9(): Promise<void>;
-}
+/** A `nimbus serve` child process (see test/nimbus-child.ts). */
+export type NimbusProcess = NimbusChild;
 
-const running = new Set<ChildProcess>();
-process.on("exit", () => {
-  for (const child of running) child.kill("SIGKILL");
-});
-
-function exited(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => child.once("exit", () => resolve()));
-}
-
-/** Starts `nimbus serve` and resolves once `GET /compute/v2.1` answers 200. */
-export async function startNimbusProcess(options: ServeOptions = {}): Promise<NimbusProcess> {
-  const dataDir = options.dataDir ?? tempDataDir();
-  const port = options.port ?? (await freePort());
-  const url = `http://127.0.0.1:${port}`;
-  const env: Record<string, string> = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (value === undefined || key.startsWith("OS_") || key.startsWith("NIMBUS_")) continue;
-    env[key] = value;
-  }
-  Object.assign(env, {
-    NIMBUS_ADMIN_PASSWORD: ADMIN_PASSWORD,
-    NIMBUS_DEMO_PASSWORD: DEMO_PASSWORD,
-    ...options.env,
+/** Starts `nimbus serve` with the known e2e passwords and resolves once it answers. */
+export function startNimbusProcess(options: ServeOptions = {}): Promise<NimbusProcess> {
+  return spawnNimbus({
+    dataDir: options.dataDir ?? tempDataDir(),
+    port: options.port,
+    fakeStepMs: options.fakeStepMs ?? 20,
+    logLevel: options.logLevel ?? "warn",
+    args: options.args,
+    env: { NIMBUS_ADMIN_PASSWORD: ADMIN_PASSWORD, NIMBUS_DEMO_PASSWORD: DEMO_PASSWORD, ...options.env },
+    readyTimeoutMs: options.readyTimeoutMs ?? 45_000,
   });
-  const args = [
-    NIMBUS_BIN,
-    "serve",
-    "--port",
-    String(port),
-    "--host",
-    "127.0.0.1",
-    "--data-dir",
-    dataDir,
-    "--fake-step-ms",
-    String(options.fakeStepMs ?? 20),
-    "--log-level",
-    options.logLevel ?? "warn",
-    ...(options.args ?? []),
-  ];
-  const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
-  running.add(child);
-  child.once("exit", () => running.delete(child));
-  let log = "";
-  const append = (chunk: Buffer) => {
-    log += chunk.toString("utf8");
-    // Keep memory bounded on chatty log levels.
-    if (log.length > 2_000_000) log = log.slice(-1_000_000);
-  };
-  child.stdout?.on("data", append);
-  child.stderr?.on("data", append);
-
-  const proc: NimbusProcess = {
-    port,
-    url,
-    dataDir,
-    child,
-    output: () => log,
-    alive: () => child.exitCode === null && child.signalCode === null,
-    async stop() {
-      if (!proc.alive()) return;
-      child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
-      await exited(child);
-      clearTimeout(timer);
-    },
-    async kill9() {
-      if (!proc.alive()) return;
-      child.kill("SIGKILL");
-      await exited(child);
-    },
-  };
-
-  // A process that dies while starting fails the wait at once, with its output.
-  let exitedEarly: (() => void) | undefined;
-  const died = new Promise<never>((_, reject) => {
-    exitedEarly = () => reject(new Error(`nimbus exited (${child.exitCode ?? child.signalCode}):\n${log}`));
-    child.once("exit", exitedEarly);
-  });
-  try {
-    await Promise.race([
-      died,
-      waitUntil(
-        `nimbus to answer on ${url}/compute/v2.1`,
-        async () => {
-          const response = await request(url, {
-            method: "GET",
-            path: "/compute/v2.1",
-            timeoutMs: 2_000,
-          }).catch(() => undefined);
-          return response?.status === 200;
-        },
-        { timeoutMs: options.readyTimeoutMs ?? 45_000, intervalMs: 100, describe: () => log.slice(-4000) },
-      ),
-    ]);
-  } catch (error) {
-    await proc.kill9();
-    throw error;
-  } finally {
-    if (exitedEarly) child.off("exit", exitedEarly);
-  }
-  return proc;
 }
 
 // ---------------------------------------------------------------------------------------
