@@ -1,21 +1,13 @@
 import { execFile } from "node:child_process";
 import fs from "node:fs";
-import net from "node:net";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort } from "../../../test/nimbus-child.js";
 import { ADMIN_PASSWORD, type IdentityHarness, identityHarness } from "./test-support.js";
 
 const OPENSTACK = "/usr/bin/openstack";
 const run = promisify(execFile);
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** The real python-openstackclient against a real listener, configured only by what we pass. */
 describe.skipIf(!fs.existsSync(OPENSTACK))("openstackclient against /identity", () => {
