@@ -1,11 +1,10 @@
-import { isoMicros } from "../../clock.js";
 import type { ComputeService } from "../../services/compute/compute-service.js";
-import type { InstanceActionEventRow, InstanceActionRow } from "../../store/schema.js";
+import type { InstanceActionRow } from "../../store/schema.js";
 import { badRequest, HttpFault, notFound } from "../faults.js";
 import { authorize, type Policy } from "./policy.js";
 import type { ComputeCall, RouteDef } from "./router.js";
 import { MAX_LIMIT } from "./server-filters.js";
-import { hostId } from "./views/servers.js";
+import { actionView, eventView, pagesWithLinks, showsEvents } from "./views/instance-actions.js";
 
 const policy = (name: string, rule: Policy["rule"]): Policy => ({ name: `os_compute_api:${name}`, rule });
 
@@ -209,37 +208,15 @@ export function serverTagRoutes(compute: ComputeService): RouteDef[] {
   ];
 }
 
-function actionView(row: InstanceActionRow, call: ComputeCall) {
-  const view: Record<string, unknown> = {
-    action: row.action,
-    instance_uuid: row.instance_uuid,
-    message: row.message,
-    project_id: row.project_id,
-    request_id: row.request_id,
-    start_time: isoMicros(row.start_time),
-    user_id: row.user_id,
-  };
-  if (call.version.atLeast("2.58")) view.updated_at = isoMicros(row.updated_at);
-  return view;
-}
+/** Who is looking at a server's actions, for the views. */
+const viewer = (call: ComputeCall, projectId: string) => ({
+  version: call.version,
+  admin: call.auth.isAdmin,
+  projectId,
+});
 
-function eventView(row: InstanceActionEventRow, call: ComputeCall, projectId: string) {
-  const admin = call.auth.isAdmin;
-  const view: Record<string, unknown> = {
-    event: row.event,
-    start_time: isoMicros(row.start_time),
-    finish_time: row.finish_time ? isoMicros(row.finish_time) : null,
-    result: row.result,
-  };
-  if (admin) view.traceback = row.traceback;
-  if (call.version.atLeast("2.62")) {
-    view.hostId = hostId(projectId, row.host);
-    if (admin) view.host = row.host ?? "";
-  }
-  // os-instance-actions:events:details is admin-only by default
-  if (call.version.atLeast("2.84") && admin) view.details = row.details;
-  return view;
-}
+/** The actions of deleted servers can be read from 2.21. */
+const allowsDeleted = (call: ComputeCall) => call.version.atLeast("2.21");
 
 /** `/servers/{id}/os-instance-actions[/{request_id}]`: the audit trail; from 2.21 also for deleted servers. */
 export function instanceActionRoutes(compute: ComputeService): RouteDef[] {
@@ -254,7 +231,7 @@ export function instanceActionRoutes(compute: ComputeService): RouteDef[] {
           compute,
           call,
           policy("os-instance-actions:list", "project_reader"),
-          call.version.atLeast("2.21"),
+          allowsDeleted(call),
         );
         const q = call.query;
         let marker: InstanceActionRow | undefined;
@@ -278,8 +255,9 @@ export function instanceActionRoutes(compute: ComputeService): RouteDef[] {
           changesSince: time("changes-since"),
           changesBefore: time("changes-before"),
         });
-        const body: Record<string, unknown> = { instanceActions: rows.map((r) => actionView(r, call)) };
-        if (call.version.atLeast("2.58") && limit !== undefined && rows.length === limit && rows.length > 0) {
+        const v = viewer(call, instance.projectId);
+        const body: Record<string, unknown> = { instanceActions: rows.map((r) => actionView(r, v)) };
+        if (pagesWithLinks(call.version) && limit !== undefined && rows.length === limit && rows.length > 0) {
           body.links = [
             {
               rel: "next",
@@ -299,7 +277,7 @@ export function instanceActionRoutes(compute: ComputeService): RouteDef[] {
           compute,
           call,
           policy("os-instance-actions:show", "project_reader"),
-          call.version.atLeast("2.21"),
+          allowsDeleted(call),
         );
         const row = await compute.actions.byRequestId(instance.uuid, call.params.id!);
         if (!row)
@@ -307,13 +285,9 @@ export function instanceActionRoutes(compute: ComputeService): RouteDef[] {
             404,
             `Action for request_id ${call.params.id} on instance ${instance.uuid} not found`,
           );
-        const view = actionView(row, call);
-        // events were admin-only until 2.51
-        if (call.auth.isAdmin || call.version.atLeast("2.51")) {
-          view.events = (await compute.actions.events(row.id)).map((e) =>
-            eventView(e, call, instance.projectId),
-          );
-        }
+        const v = viewer(call, instance.projectId);
+        const view = actionView(row, v);
+        if (showsEvents(v)) view.events = (await compute.actions.events(row.id)).map((e) => eventView(e, v));
         return { instanceAction: view };
       },
     },
