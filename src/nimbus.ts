@@ -6,12 +6,17 @@ import { computeRoutes } from "./http/compute/index.js";
 import { mountCompute } from "./http/compute/router.js";
 import { registerIdentity } from "./http/identity/router.js";
 import { registerImage } from "./http/image/router.js";
+import { AggregateService } from "./services/compute/aggregate-service.js";
 import { ComputeService } from "./services/compute/compute-service.js";
 import { FlavorService } from "./services/compute/flavor-service.js";
+import { HostService } from "./services/compute/host-service.js";
+import { HypervisorService } from "./services/compute/hypervisor-service.js";
 import { KeypairService } from "./services/compute/keypair-service.js";
 import type { ComputePorts } from "./services/compute/ports.js";
+import { ServerGroupService } from "./services/compute/server-group-service.js";
 import { registerComputeTasks } from "./services/compute/tasks/index.js";
 import { TaskSupport } from "./services/compute/tasks/support.js";
+import { TenantUsageService } from "./services/compute/tenant-usage.js";
 import { bootstrapIdentity } from "./services/identity/bootstrap.js";
 import { IdentityService } from "./services/identity/identity-service.js";
 import { ImageService } from "./services/image/image-service.js";
@@ -48,30 +53,43 @@ export async function startNimbus(config: Config, options: { listen?: boolean } 
   const flavors = new FlavorService(db);
   const quota = new QuotaService(db);
   const keypairs = new KeypairService(db, quota);
+  const serverGroups = new ServerGroupService(db, quota);
   const network = new NetworkService(db);
 
   const drivers = new DriverRegistry();
   const driver = new FakeDriver({ hostname: os.hostname(), stepMs: config.fakeStepMs });
   drivers.add(driver);
+  // the conductor and scheduler run in this process, on this machine
+  const hosts: HostService = new HostService(db, drivers, {
+    controlHost: os.hostname(),
+    zones: (computeHosts) => aggregates.availabilityZones(computeHosts),
+  });
+  const aggregates = new AggregateService(db, {
+    hostExists: async (host) => (await hosts.computeOn(host)) !== undefined,
+    images,
+  });
 
   const ports: ComputePorts = {
     flavors,
     keypairs,
     images,
     quota,
+    serverGroups,
+    zones: { of: (computeHosts) => aggregates.availabilityZones([...computeHosts]) },
   };
 
   const engine = new TaskEngine(db, log);
   const compute = new ComputeService(db, engine, ports, network, drivers);
   registerComputeTasks(
     engine,
-    new TaskSupport(db, compute.instances, compute.actions, drivers, network, ports.images),
+    new TaskSupport(db, compute.instances, compute.actions, drivers, network, ports.images, ports.zones),
   );
 
   const boot = await bootstrapIdentity(db, config);
   await flavors.ensureDefaults();
   await images.ensureBootstrapImage({ owner: boot.admin.projectId });
   await adoptGuests(compute, driver);
+  await hosts.start();
 
   const authenticate = identity.authenticate.bind(identity);
   await registerIdentity(app, { identity, config });
@@ -83,8 +101,13 @@ export async function startNimbus(config: Config, options: { listen?: boolean } 
       compute,
       flavors,
       keypairs,
+      serverGroups,
       quotas: quota,
       projectExists: (id) => identity.projectExists(id),
+      hosts,
+      hypervisors: new HypervisorService(db, hosts, drivers),
+      usage: new TenantUsageService(db),
+      aggregates,
     }),
   );
 
@@ -117,6 +140,7 @@ export async function startNimbus(config: Config, options: { listen?: boolean } 
     async close() {
       await app.close();
       await engine.stop();
+      hosts.stop();
       await db.destroy();
     },
   };

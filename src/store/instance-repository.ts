@@ -102,10 +102,20 @@ export class InstanceRepository {
     return executor.selectFrom("instances").selectAll().where("uuid", "=", uuid).executeTakeFirst();
   }
 
+  /** One server with its parts and its server groups (which lists leave out). */
   async get(uuid: string, executor: Executor = this.db): Promise<Instance | undefined> {
     const row = await this.row(executor, uuid);
     if (!row) return undefined;
-    return (await this.hydrate([row], executor))[0];
+    const [[instance], groups] = await Promise.all([
+      this.hydrate([row], executor),
+      executor
+        .selectFrom("server_group_members")
+        .select("group_uuid")
+        .where("instance_uuid", "=", uuid)
+        .orderBy("created_at")
+        .execute(),
+    ]);
+    return { ...instance!, serverGroups: groups.map((g) => g.group_uuid) };
   }
 
   /** Applies `changes` (and bumps updated_at) only while the row matches `expect`; returns whether it did. */

@@ -22,6 +22,14 @@ export interface Database {
   tasks: TaskTable;
   quotas: { project_id: string; resource: string; hard_limit: number };
   quota_locks: { project_id: string; version: Generated<number> };
+  services: ServiceTable;
+  compute_nodes: ComputeNodeTable;
+  server_groups: ServerGroupTable;
+  server_group_members: { group_uuid: string; instance_uuid: string; created_at: string };
+  aggregates: AggregateTable;
+  aggregate_hosts: { id: Generated<number>; aggregate_id: number; host: string };
+  aggregate_metadata: { aggregate_id: number; key: string; value: string };
+  quota_classes: { class_name: string; resource: string; hard_limit: number };
 }
 
 export interface ProjectTable {
@@ -170,7 +178,10 @@ export interface InstanceTable {
   security_groups: Generated<string>;
   block_device_mapping: Generated<string>;
   networks: Generated<string>;
+  /** The encrypted admin password a guest posted for os-server-password (nova's password_* system metadata). */
   admin_pass: string | null;
+  /** The snapshot a shelved server is restored from (0007; nova's shelved_image_id system metadata). */
+  shelved_image_id: string | null;
   created_at: string;
   updated_at: string;
   launched_at: string | null;
@@ -226,6 +237,18 @@ export interface InstanceActionEventTable {
 }
 export type InstanceActionEventRow = Selectable<InstanceActionEventTable>;
 
+/** A server group (0005): nova's instance group with its one policy and its rules (JSON). */
+export interface ServerGroupTable {
+  uuid: string;
+  name: string;
+  project_id: string;
+  user_id: string;
+  policy: string;
+  rules: Generated<string>;
+  created_at: string;
+}
+export type ServerGroupRow = Selectable<ServerGroupTable>;
+
 export interface TaskTable {
   id: string;
   kind: string;
@@ -244,3 +267,50 @@ export interface TaskTable {
   updated_at: string;
 }
 export type TaskRow = Selectable<TaskTable>;
+
+/** A nova service (0006): nova-conductor, nova-scheduler or nova-compute on one host. */
+export interface ServiceTable {
+  id: Generated<number>;
+  uuid: string;
+  host: string;
+  binary: string;
+  disabled: Generated<number>;
+  disabled_reason: string | null;
+  forced_down: Generated<number>;
+  report_count: Generated<number>;
+  /** The last heartbeat: the service is up while it is recent. */
+  last_seen_up: string | null;
+  created_at: string;
+  updated_at: string | null;
+  deleted_at: string | null;
+}
+export type ServiceRow = Selectable<ServiceTable>;
+
+/** A hypervisor (0006) and the capacity its driver reported; usage is counted from the servers on it. */
+export interface ComputeNodeTable {
+  id: Generated<number>;
+  uuid: string;
+  host: string;
+  hypervisor_hostname: string;
+  hypervisor_type: string;
+  hypervisor_version: number;
+  vcpus: number;
+  memory_mb: number;
+  local_gb: number;
+  /** The driver's CPU description, JSON. */
+  cpu_info: string;
+  host_ip: string | null;
+  created_at: string;
+  updated_at: string | null;
+}
+export type ComputeNodeRow = Selectable<ComputeNodeTable>;
+
+/** A host aggregate (0008): nova's integer id and uuid, a unique name. */
+export interface AggregateTable {
+  id: Generated<number>;
+  uuid: string;
+  name: string;
+  created_at: string;
+  updated_at: string | null;
+}
+export type AggregateRow = Selectable<AggregateTable>;

@@ -15,6 +15,24 @@ export interface GuestSpec {
 }
 
 /**
+ * What a host offers guests and what it is, as nova's compute node records it. Usage is
+ * not here: it is counted from the servers the database places on the host.
+ */
+export interface HostCapacity {
+  vcpus: number;
+  memoryMb: number;
+  localGb: number;
+  /** nova's hypervisor_type ("fake", "QEMU" ...). */
+  hypervisorType: string;
+  /** nova's integer form of the version: major * 1,000,000 + minor * 1,000 + patch. */
+  hypervisorVersion: number;
+  /** The host CPU as libvirt describes it (arch, model, vendor, topology, features). */
+  cpuInfo: Record<string, unknown>;
+  /** The address the host is reached at (nova's my_ip). */
+  hostIp: string;
+}
+
+/**
  * A hypervisor on one host. Every call acts on the host and resolves when the host has
  * done it; the power state is read back from the host, never assumed. Guests outlive
  * the nimbus process: after a restart, `powerState` tells what is still there.
@@ -38,8 +56,21 @@ export interface Driver {
   resize(guest: GuestSpec): Promise<void>;
   /** The guest's root disk contents as an image. */
   snapshot(uuid: string): Promise<Buffer>;
+  /**
+   * Boots the guest from `rescueImageRef` with its own disk attached, `adminPassword`
+   * set for the rescue system; the guest's power state is read back afterwards.
+   */
+  rescue(uuid: string, rescueImageRef: string, adminPassword: string): Promise<void>;
+  /** Boots the guest from its own disk again after a rescue. */
+  unrescue(uuid: string): Promise<void>;
+  /** Sets the root/administrator password inside the running guest (a guest agent's work). */
+  setAdminPassword(uuid: string, password: string): Promise<void>;
   /** The console log, or its last `lines` lines. */
   consoleOutput(uuid: string, lines?: number): Promise<string>;
   /** NOSTATE when the host has no such guest. */
   powerState(uuid: string): Promise<PowerState>;
+  /** The host's resources, read when the host registers. */
+  capacity(): Promise<HostCapacity>;
+  /** The host's `uptime` line (clock, time up, load average), or null when the driver cannot tell. */
+  uptime(): Promise<string | null>;
 }

@@ -15,6 +15,18 @@ export function server(body: BodySpec = CREATE_REQ, save = "server_id"): Step[] 
   return [{ method: "POST", path: "/servers", body, save: { [save]: "body:server.id" } }, drain];
 }
 
+/**
+ * A server group of the row's caller from the create request sample of the row's area
+ * (nearest at or below its microversion), its id saved as `group_id`.
+ */
+export const serverGroup: Step = {
+  method: "POST",
+  path: "/os-server-groups",
+  status: 200,
+  body: { sample: "server-groups-post-req.json" },
+  save: { group_id: "body:server_group.id" },
+};
+
 /** A server in ERROR: the fake driver fails to spawn servers whose name holds `nimbus-fake-fail`. */
 export const errorServer: Step[] = server({
   sample: "servers:server-create-req.json",

@@ -276,8 +276,9 @@ export class World {
   }
 
   /**
-   * Puts nimbus back where a row expects it: no servers in any project, no keypairs,
-   * only the bootstrap flavors, the demo project's default quotas.
+   * Puts nimbus back where a row expects it: no servers in any project, no server groups,
+   * no host aggregates, no keypairs, only the bootstrap flavors, the demo project's default
+   * quotas.
    */
   async sweep(from: SampleFile): Promise<void> {
     const ctx = (caller: Caller) => ({ caller, version: "2.1", from, vars: this.scope(caller) });
@@ -288,6 +289,20 @@ export class World {
       await this.send({ method: "DELETE", path: `/servers/${id}` }, admin);
     }
     await this.nimbus.engine.drain();
+    const groups = await this.send({ method: "GET", path: "/os-server-groups?all_projects=1" }, admin);
+    for (const { id } of (groups.body as { server_groups: Array<{ id: string }> }).server_groups) {
+      await this.send({ method: "DELETE", path: `/os-server-groups/${id}` }, admin);
+    }
+    const aggregates = await this.send({ method: "GET", path: "/os-aggregates" }, admin);
+    for (const { id, hosts } of (aggregates.body as { aggregates: Array<{ id: number; hosts: string[] }> })
+      .aggregates) {
+      // an aggregate goes only once its hosts have left it
+      for (const host of hosts) {
+        const body = { json: { remove_host: { host } } };
+        await this.send({ method: "POST", path: `/os-aggregates/${id}/action`, status: 200, body }, admin);
+      }
+      await this.send({ method: "DELETE", path: `/os-aggregates/${id}`, status: 200 }, admin);
+    }
     for (const caller of ["admin", "member"] as const) {
       const keypairs = await this.send({ method: "GET", path: "/os-keypairs" }, ctx(caller));
       for (const { keypair } of (keypairs.body as { keypairs: Array<{ keypair: { name: string } }> })

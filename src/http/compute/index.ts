@@ -1,24 +1,43 @@
+import type { AggregateService } from "../../services/compute/aggregate-service.js";
 import type { ComputeService } from "../../services/compute/compute-service.js";
 import type { FlavorService } from "../../services/compute/flavor-service.js";
+import type { HostService } from "../../services/compute/host-service.js";
+import type { HypervisorService } from "../../services/compute/hypervisor-service.js";
 import type { KeypairService } from "../../services/compute/keypair-service.js";
+import type { ServerGroupService } from "../../services/compute/server-group-service.js";
+import type { TenantUsageService } from "../../services/compute/tenant-usage.js";
 import type { QuotaService } from "../../services/quota/quota-service.js";
+import { aggregateRoutes } from "./aggregates.js";
+import { availabilityZoneRoutes } from "./availability-zones.js";
 import { flavorAccessRoutes, type ProjectExists } from "./flavor-access.js";
 import { flavorExtraSpecRoutes } from "./flavor-extra-specs.js";
 import { flavorRoutes } from "./flavors.js";
+import { hostRoutes } from "./hosts.js";
+import { hypervisorRoutes } from "./hypervisors.js";
 import { keypairRoutes } from "./keypairs.js";
 import { limitRoutes } from "./limits.js";
+import { quotaClassSetRoutes } from "./quota-class-sets.js";
 import { quotaSetRoutes } from "./quota-sets.js";
 import type { ActionRouteDef, RouteDef } from "./router.js";
 import { serverActionRoutes } from "./server-actions.js";
+import { serverGroupRoutes } from "./server-groups.js";
+import { serverPasswordRoutes } from "./server-password.js";
 import { instanceActionRoutes, ipRoutes, serverMetadataRoutes, serverTagRoutes } from "./server-resources.js";
 import { serverRoutes } from "./servers.js";
+import { serviceRoutes } from "./services.js";
+import { simpleTenantUsageRoutes } from "./simple-tenant-usage.js";
 
 export interface ComputeApiDeps {
   compute: ComputeService;
   flavors: FlavorService;
   keypairs: KeypairService;
+  serverGroups: ServerGroupService;
   quotas: QuotaService;
   projectExists: ProjectExists;
+  hosts: HostService;
+  hypervisors: HypervisorService;
+  usage: TenantUsageService;
+  aggregates: AggregateService;
 }
 
 /** Every compute endpoint nimbus serves. */
@@ -30,11 +49,20 @@ export function computeRoutes(deps: ComputeApiDeps): Array<RouteDef | ActionRout
     ...serverMetadataRoutes(deps.compute),
     ...serverTagRoutes(deps.compute),
     ...instanceActionRoutes(deps.compute),
+    ...serverPasswordRoutes(deps.compute),
     ...flavorRoutes(deps),
     ...flavorAccessRoutes(deps),
     ...flavorExtraSpecRoutes(deps),
     ...keypairRoutes(deps),
+    ...serverGroupRoutes(deps),
     ...quotaSetRoutes(deps),
     ...limitRoutes(deps),
+    ...availabilityZoneRoutes(deps),
+    ...hypervisorRoutes(deps),
+    ...serviceRoutes(deps),
+    ...simpleTenantUsageRoutes(deps),
+    ...aggregateRoutes(deps),
+    ...quotaClassSetRoutes(deps),
+    ...hostRoutes(deps),
   ];
 }

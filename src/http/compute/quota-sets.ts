@@ -65,7 +65,7 @@ export function quotaSetRoutes(deps: QuotaSetRouteDeps): RouteDef[] {
       status: 200,
       handler: async (call) => {
         const projectId = await target(call, p("defaults", "any"));
-        return quotaSetView(projectId, quotas.defaults(), call.version);
+        return quotaSetView(projectId, await quotas.defaults(), call.version);
       },
     },
     {

@@ -1,7 +1,45 @@
-import type { ComputeService, RebuildRequest } from "../../services/compute/compute-service.js";
+import type {
+  ComputeService,
+  RebuildRequest,
+  UnshelveRequest,
+} from "../../services/compute/compute-service.js";
+import { HttpFault } from "../faults.js";
 import { authorize, type Policy } from "./policy.js";
 import type { ActionDef, ActionRouteDef, ComputeCall } from "./router.js";
 import { serverBody } from "./servers.js";
+
+/** The microversions at which these actions change what they read or answer. */
+const SINCE = {
+  /** createBackup no longer counts its metadata against the metadata_items quota. */
+  backupWithoutMetadataQuota: "2.39",
+  /** createImage and createBackup answer `{"image_id"}` instead of a Location header. */
+  imageIdBody: "2.45",
+  /** unshelve takes an availability_zone (for an offloaded server). */
+  unshelveZone: "2.77",
+  /** unshelve takes a host, and availability_zone null to unpin. */
+  unshelveHost: "2.91",
+  /** migrate takes a host. */
+  migrateHost: "2.56",
+  /** os-migrateLive takes force. */
+  liveMigrateForce: "2.30",
+  /** os-migrateLive answers 202 before the conductor's checks (a refusal no longer gives 400). */
+  liveMigrateAsync: "2.34",
+} as const;
+
+/** oslo's bool_from_string for the values nova's boolean schema admits. */
+const isTrue = (value: unknown) => ["true", "1", "on", "yes"].includes(String(value).toLowerCase());
+
+/** The unshelve body nova reads at this microversion: nothing before 2.77, a zone, then a host. */
+function unshelveRequest(call: ComputeCall): UnshelveRequest {
+  const body = call.body as { availability_zone?: string | null; host?: string } | null;
+  const request: UnshelveRequest = {};
+  if (body && call.version.atLeast(SINCE.unshelveZone) && "availability_zone" in body) {
+    request.availabilityZone = body.availability_zone;
+  }
+  // nova ignores an empty host as it ignores an absent one
+  if (body?.host && call.version.atLeast(SINCE.unshelveHost)) request.host = body.host;
+  return request;
+}
 
 const policy = (name: string, rule: Policy["rule"] = "project_member"): Policy => ({
   name: `os_compute_api:${name}`,
@@ -132,6 +170,104 @@ export function serverActionRoutes(compute: ComputeService): ActionRouteDef {
         compute.triggerCrashDump(call.auth, uuid),
       ),
       min: "2.17",
+    },
+    act("shelve", 202, policy("os-shelve:shelve"), (call, uuid) => compute.shelve(call.auth, uuid)),
+    act("shelveOffload", 202, policy("os-shelve:shelve_offload", "admin"), (call, uuid) =>
+      compute.shelveOffload(call.auth, uuid),
+    ),
+    act("unshelve", 202, policy("os-shelve:unshelve"), (call, uuid) =>
+      compute.unshelve(call.auth, uuid, unshelveRequest(call)),
+    ),
+    {
+      name: "rescue",
+      // nova answers 200 here, for compatibility, though the rescue is asynchronous
+      status: 200,
+      handler: async (call) => {
+        const instance = await target(call, policy("os-rescue"));
+        const body = call.body as { adminPass?: string; rescue_image_ref?: string } | null;
+        const adminPass = await compute.rescue(call.auth, instance.uuid, {
+          adminPass: body?.adminPass,
+          rescueImageRef: body?.rescue_image_ref,
+        });
+        // nova's [api] enable_instance_password is on by default
+        return { adminPass };
+      },
+    },
+    act("unrescue", 202, policy("os-unrescue"), (call, uuid) => compute.unrescue(call.auth, uuid)),
+    act("changePassword", 202, policy("os-admin-password"), (call, uuid) =>
+      compute.changePassword(call.auth, uuid, call.body.adminPass as string),
+    ),
+    {
+      name: "createBackup",
+      status: 202,
+      handler: async (call) => {
+        const instance = await target(call, policy("os-create-backup"));
+        const b = call.body as {
+          name: string;
+          backup_type: string;
+          rotation: number | string;
+          metadata?: object;
+        };
+        const rotation = Number(b.rotation);
+        const imageId = await compute.createBackup(call.auth, instance.uuid, {
+          // legacy /v2 allows surrounding spaces in the name; nova strips them
+          name: b.name.trim(),
+          backupType: b.backup_type,
+          rotation,
+          metadata: b.metadata as Record<string, string> | undefined,
+          checkMetadataQuota: !call.version.atLeast(SINCE.backupWithoutMetadataQuota),
+        });
+        if (call.version.atLeast(SINCE.imageIdBody)) return { image_id: imageId };
+        // unlike createImage, nova names its own image API here, and only when backups are kept
+        if (rotation > 0)
+          call.setHeader("Location", `${call.links.base}${call.links.mountPrefix}/images/${imageId}`);
+        return undefined;
+      },
+    },
+    {
+      name: "migrate",
+      status: 202,
+      handler: async (call) => {
+        const instance = await compute.get(call.auth, call.params.id!);
+        // the body is read (and validated) only from 2.56
+        const host = call.version.atLeast(SINCE.migrateHost)
+          ? ((call.body as { host?: string | null } | null)?.host ?? null)
+          : null;
+        authorize(
+          call.auth,
+          policy(
+            host ? "os-migrate-server:migrate:host" : "os-migrate-server:migrate",
+            host ? "admin" : "project_manager",
+          ),
+          instance.projectId,
+        );
+        await compute.migrate(call.auth, instance.uuid, host);
+      },
+    },
+    {
+      name: "os-migrateLive",
+      status: 202,
+      handler: async (call) => {
+        const instance = await compute.get(call.auth, call.params.id!);
+        const b = call.body as { host: string | null; force?: boolean | string };
+        const host = b.host;
+        authorize(
+          call.auth,
+          policy(
+            host ? "os-migrate-server:migrate_live:host" : "os-migrate-server:migrate_live",
+            host ? "admin" : "project_manager",
+          ),
+          instance.projectId,
+        );
+        // `force` exists from 2.30 (its schema ends at 2.67: from 2.68 it is always false)
+        const force = call.version.atLeast(SINCE.liveMigrateForce) ? isTrue(b.force ?? false) : null;
+        if (force && !host) throw new HttpFault(400, "Can't force to a non-provided destination");
+        await compute.liveMigrate(call.auth, instance.uuid, {
+          host,
+          force,
+          waitForChecks: !call.version.atLeast(SINCE.liveMigrateAsync),
+        });
+      },
     },
     { name: "resetNetwork", removed: true, status: 410, handler: () => undefined },
   ];

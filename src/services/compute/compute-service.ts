@@ -19,7 +19,14 @@ import {
 import type { NetworkService, RequestedNetworks } from "../network/network-service.js";
 import type { FlavorSnapshot, Instance } from "./instance.js";
 import type { ComputePorts, FlavorInfo } from "./ports.js";
+import { NO_VALID_HOST } from "./server-group-service.js";
 import { ACTIONS, type ActionName, checkGuard, type GuardedInstance } from "./state-machine.js";
+import {
+  CONDUCTOR_HOST,
+  type LiveMigrationTarget,
+  liveMigrationDestination,
+  MigrationRefused,
+} from "./tasks/conductor.js";
 import { PowerState, VmState } from "./vm-states.js";
 
 type Trx = Transaction<Database>;
@@ -77,6 +84,35 @@ export interface ServerUpdate {
   hostname?: string;
   /** 2.104: null unpins; the server's current zone pins it there; any other zone is a conflict. */
   pinnedAvailabilityZone?: string | null;
+}
+
+export interface UnshelveRequest {
+  /** 2.77+: the zone to unshelve in; null (2.91+) unpins the server; absent keeps its pin. */
+  availabilityZone?: string | null;
+  /** 2.91+: the host to unshelve on (admin only). */
+  host?: string;
+}
+
+export interface RescueRequest {
+  adminPass?: string;
+  rescueImageRef?: string;
+}
+
+export interface BackupRequest {
+  name: string;
+  backupType: string;
+  rotation: number;
+  metadata?: Record<string, string>;
+  /** Before 2.39 the metadata counts against the metadata_items quota. */
+  checkMetadataQuota: boolean;
+}
+
+export interface LiveMigrationRequest {
+  host: string | null;
+  /** 2.30-2.67: false asks the scheduler to check the named host; null before 2.30. */
+  force: boolean | null;
+  /** Before 2.34 the API answers the conductor's refusal itself (400). */
+  waitForChecks: boolean;
 }
 
 export const DEFAULT_AZ = "nova";
@@ -198,7 +234,7 @@ export class ComputeService {
       keyData = keypair.publicKey;
     }
     const az = req.availabilityZone?.split(":")[0] || null;
-    if (az !== null && az !== DEFAULT_AZ) {
+    if (az !== null && !(await this.#zones()).has(az)) {
       throw new InvalidInput(`The requested availability zone is not available`);
     }
     if (req.host !== undefined && !this.drivers.hosts.includes(req.host)) {
@@ -210,6 +246,7 @@ export class ComputeService {
     }
     const networkRequests = this.network.resolve(req.networks);
     await this.ports.quota.checkMetadataItems(projectId, Object.keys(req.metadata ?? {}).length);
+    const groupUuid = await this.ports.serverGroups.hintedGroup(req.schedulerHints);
 
     const adminPass = req.adminPass ?? generatePassword();
     const reservationId = `r-${randomBytes(4).toString("hex").slice(0, 8)}`;
@@ -218,9 +255,21 @@ export class ComputeService {
 
     await this.db.transaction().execute(async (trx) => {
       const count = await this.#fitQuota(trx, projectId, flavor, minCount, maxCount);
+      // a group's policy places its servers; null: no host fits (nova's NoValidHost)
+      const hosts =
+        groupUuid === undefined
+          ? undefined
+          : await this.ports.serverGroups.place(
+              trx,
+              ctx,
+              groupUuid,
+              count,
+              req.host ? [req.host] : this.drivers.hosts,
+            );
       const now = new Date().toISOString();
       for (let i = 0; i < count; i++) {
         const uuid = randomUUID();
+        const host = hosts?.[i];
         const name = count > 1 ? `${req.name}-${i + 1}` : req.name;
         await this.instances.insert(
           trx,
@@ -240,8 +289,8 @@ export class ComputeService {
             flavor: JSON.stringify(snapshot),
             vcpus: flavor.vcpus,
             memory_mb: flavor.memory_mb,
-            vm_state: VmState.BUILDING,
-            task_state: "scheduling",
+            vm_state: host === null ? VmState.ERROR : VmState.BUILDING,
+            task_state: host === null ? null : "scheduling",
             power_state: PowerState.NOSTATE,
             availability_zone: az,
             pinned_availability_zone: az,
@@ -272,14 +321,21 @@ export class ComputeService {
           projectId,
           userId: ctx.userId,
         });
-        await this.engine.enqueue(trx, {
-          kind: "build",
-          instanceUuid: uuid,
-          actionId,
-          payload: { networks: networkRequests, host: req.host ?? null },
-        });
+        if (host === null) {
+          // nova buries a server its scheduler placed nowhere: ERROR at once, the create failed
+          await this.instances.setFault(trx, uuid, 500, NO_VALID_HOST, `NoValidHost: ${NO_VALID_HOST}`);
+          await this.actions.finish(actionId, "Error", trx);
+        } else {
+          await this.engine.enqueue(trx, {
+            kind: "build",
+            instanceUuid: uuid,
+            actionId,
+            payload: { networks: networkRequests, host: host ?? req.host ?? null },
+          });
+        }
         created.push(uuid);
       }
+      if (groupUuid !== undefined) await this.ports.serverGroups.addMembers(trx, groupUuid, created);
     });
     this.engine.wake();
     // one batch read (a multi-create of 1,000 servers read them one by one before)
@@ -623,6 +679,223 @@ export class ComputeService {
       }
     }
     return rows.length;
+  }
+
+  /** nova's available zones: those its compute hosts are in (an aggregate's zone, else the default). */
+  async #zones(): Promise<Set<string>> {
+    return new Set((await this.ports.zones.of(this.drivers.hosts)).values());
+  }
+
+  // ---- shelve, rescue, password, backup and migration -------------------------
+
+  /** Snapshots the server into `<name>-shelved` and takes it off its host (see tasks/shelve.ts). */
+  async shelve(ctx: AuthContext, uuid: string): Promise<void> {
+    const instance = await this.get(ctx, uuid);
+    checkGuard(guarded(await this.#row(uuid)), ACTIONS.shelve, "shelve", ctx);
+    const imageId = await this.ports.images.createSnapshot(ctx, {
+      name: `${instance.name}-shelved`,
+      instanceUuid: uuid,
+      properties: { instance_uuid: uuid, image_type: "snapshot", base_image_ref: instance.imageRef },
+    });
+    try {
+      await this.#accept(ctx, uuid, "shelve", "shelve", { kind: "shelve", payload: { imageId } });
+    } catch (error) {
+      await this.ports.images.deleteSnapshot(imageId);
+      throw error;
+    }
+  }
+
+  async shelveOffload(ctx: AuthContext, uuid: string): Promise<void> {
+    await this.#accept(ctx, uuid, "shelveOffload", "shelveOffload", { kind: "shelve_offload" });
+  }
+
+  /**
+   * Restores a shelved server. A zone (2.77) or host (2.91) may only be asked for when it is
+   * offloaded; `availabilityZone` null unpins it, absent leaves its pin as it was.
+   */
+  async unshelve(ctx: AuthContext, uuid: string, req: UnshelveRequest = {}): Promise<void> {
+    const instance = await this.get(ctx, uuid);
+    checkGuard(guarded(await this.#row(uuid)), ACTIONS.unshelve, "unshelve", ctx);
+    const zonePassed = req.availabilityZone !== undefined;
+    if ((zonePassed || req.host !== undefined) && instance.vmState !== VmState.SHELVED_OFFLOADED) {
+      throw new Conflict(
+        `Specifying an availability zone or a host when unshelving server "${uuid}" with status "${instance.vmState}" is not supported. The server status must be SHELVED_OFFLOADED.`,
+      );
+    }
+    const zoneOf = await this.ports.zones.of(this.drivers.hosts);
+    if (req.availabilityZone && !(await this.#zones()).has(req.availabilityZone)) {
+      throw new InvalidInput("The requested availability zone is not available");
+    }
+    const zone = zonePassed ? (req.availabilityZone ?? null) : instance.pinnedAvailabilityZone;
+    if (req.host !== undefined) {
+      if (!ctx.isAdmin) {
+        throw new Forbidden(
+          "Policy doesn't allow os_compute_api:os-shelve:unshelve_to_host to be performed.",
+        );
+      }
+      if (!this.drivers.hosts.includes(req.host)) {
+        throw new InvalidInput(`Compute host ${req.host} could not be found.`);
+      }
+      if (zone !== null && zoneOf.get(req.host) !== zone) {
+        throw new Conflict(`Host "${req.host}" is not in the availability zone "${zone}".`);
+      }
+    }
+    await this.#accept(ctx, uuid, "unshelve", "unshelve", {
+      kind: "unshelve",
+      changes: zonePassed ? { pinned_availability_zone: zone } : {},
+      payload: { host: req.host ?? null, requester: ctx },
+    });
+  }
+
+  /** Boots the server from a rescue image; returns the rescue system's password (generated unless given). */
+  async rescue(ctx: AuthContext, uuid: string, req: RescueRequest = {}): Promise<string> {
+    const instance = await this.get(ctx, uuid);
+    checkGuard(guarded(await this.#row(uuid)), ACTIONS.rescue, "rescue", ctx);
+    const imageRef = req.rescueImageRef ?? instance.imageRef;
+    if (req.rescueImageRef !== undefined) {
+      const image = await this.ports.images.get(ctx, req.rescueImageRef).catch((error: unknown) => {
+        if (error instanceof NotFound) return undefined;
+        throw error;
+      });
+      // nova cannot rescue from a volume snapshot's image either
+      if (!image || image.properties.img_block_device_mapping !== undefined) {
+        throw new InvalidInput(`Requested rescue image '${req.rescueImageRef}' is not supported`);
+      }
+    }
+    const adminPass = req.adminPass ?? generatePassword();
+    await this.#accept(ctx, uuid, "rescue", "rescue", { kind: "rescue", payload: { imageRef, adminPass } });
+    return adminPass;
+  }
+
+  async unrescue(ctx: AuthContext, uuid: string): Promise<void> {
+    await this.#accept(ctx, uuid, "unrescue", "unrescue", { kind: "unrescue" });
+  }
+
+  /** Sets the administrator password inside the guest (PASSWORD while it runs). */
+  async changePassword(ctx: AuthContext, uuid: string, password: string): Promise<void> {
+    await this.#accept(ctx, uuid, "changePassword", "changePassword", {
+      kind: "set_admin_password",
+      payload: { password },
+    });
+  }
+
+  /**
+   * Starts a backup into a new image (image_type backup) and returns its id at once; when
+   * it is uploaded, backups of the same type beyond `rotation` are deleted.
+   */
+  async createBackup(ctx: AuthContext, uuid: string, req: BackupRequest): Promise<string> {
+    const instance = await this.get(ctx, uuid);
+    const metadata = req.metadata ?? {};
+    if (req.checkMetadataQuota && Object.keys(metadata).length > 0) {
+      await this.ports.quota
+        .checkMetadataItems(ctx.projectId ?? instance.projectId, Object.keys(metadata).length)
+        .catch((error: unknown) => {
+          if (error instanceof QuotaExceeded) throw new Forbidden("Image metadata limit exceeded");
+          throw error;
+        });
+    }
+    checkGuard(guarded(await this.#row(uuid)), ACTIONS.createBackup, "createBackup", ctx);
+    const imageId = await this.ports.images.createSnapshot(ctx, {
+      name: req.name,
+      instanceUuid: uuid,
+      properties: {
+        ...metadata,
+        instance_uuid: uuid,
+        image_type: "backup",
+        backup_type: req.backupType,
+        base_image_ref: instance.imageRef,
+      },
+    });
+    try {
+      await this.#accept(ctx, uuid, "createBackup", "createBackup", {
+        kind: "backup",
+        payload: { imageId, backupType: req.backupType, rotation: req.rotation, requester: ctx },
+      });
+    } catch (error) {
+      await this.ports.images.deleteSnapshot(imageId);
+      throw error;
+    }
+    return imageId;
+  }
+
+  /**
+   * Cold migration: to a named host (2.56) or one the scheduler picks. The server's own
+   * host is refused at once; with no other host the conductor fails it after the 202.
+   */
+  async migrate(ctx: AuthContext, uuid: string, host: string | null): Promise<void> {
+    const instance = await this.get(ctx, uuid);
+    checkGuard(guarded(await this.#row(uuid)), ACTIONS.migrate, "migrate", ctx);
+    if (host !== null) {
+      if (host === instance.host)
+        throw new InvalidInput("Cannot migrate to the host where the server exists.");
+      if (!this.drivers.hosts.includes(host))
+        throw new InvalidInput(`Compute host ${host} could not be found.`);
+    }
+    await this.#accept(ctx, uuid, "migrate", "migrate", { kind: "cold_migrate" });
+  }
+
+  /**
+   * Live migration. Before 2.34 the API waited for the conductor's checks and answered a
+   * refusal with 400 (`waitForChecks`); from 2.34 it answers 202 and the task fails.
+   */
+  async liveMigrate(ctx: AuthContext, uuid: string, req: LiveMigrationRequest): Promise<void> {
+    const instance = await this.get(ctx, uuid);
+    checkGuard(guarded(await this.#row(uuid)), ACTIONS["os-migrateLive"], "os-migrateLive", ctx);
+    if (req.host !== null && !this.drivers.hosts.includes(req.host)) {
+      throw new InvalidInput(`Compute host ${req.host} could not be found.`);
+    }
+    // nova forces a named host unless force is false (2.30+): the scheduler is bypassed
+    const target: LiveMigrationTarget = { host: req.host, forced: req.host !== null && req.force !== false };
+    if (req.waitForChecks) {
+      try {
+        liveMigrationDestination(uuid, instance.host, this.drivers.hosts, target);
+      } catch (error) {
+        if (!(error instanceof MigrationRefused)) throw error;
+        await this.#recordRefusal(ctx, instance, "live-migration", "conductor_migrate_server", error);
+        throw new InvalidInput(error.message);
+      }
+    }
+    await this.#accept(ctx, uuid, "os-migrateLive", "live-migration", {
+      kind: "live_migrate",
+      payload: target,
+    });
+  }
+
+  /** The encrypted administrator password the guest left for os-server-password ("" when none). */
+  async serverPassword(ctx: AuthContext, uuid: string): Promise<string> {
+    await this.get(ctx, uuid);
+    return (await this.#row(uuid)).admin_pass ?? "";
+  }
+
+  /** Forgets the encrypted password (the guest's own password does not change). */
+  async clearServerPassword(ctx: AuthContext, uuid: string): Promise<void> {
+    await this.get(ctx, uuid);
+    await this.instances.update(this.db, uuid, { admin_pass: null }, { notDeleted: true });
+  }
+
+  /**
+   * A request the conductor refused while the API waited: the action and its failed event
+   * are recorded and the refusal becomes the server's fault; its states are untouched.
+   */
+  async #recordRefusal(
+    ctx: AuthContext,
+    instance: Instance,
+    action: string,
+    event: string,
+    error: Error,
+  ): Promise<void> {
+    const actionId = await this.actions.start(this.db, {
+      instanceUuid: instance.uuid,
+      action,
+      requestId: ctx.requestId,
+      projectId: instance.projectId,
+      userId: ctx.userId,
+    });
+    const eventId = await this.actions.startEvent(actionId, event, CONDUCTOR_HOST);
+    const traceback = error.stack ?? error.message;
+    await this.actions.finishEvent(eventId, "Error", { message: error.message, traceback });
+    await this.actions.finish(actionId, "Error");
+    await this.instances.setFault(this.db, instance.uuid, 500, error.message, traceback);
   }
 
   // ---- the common path of asynchronous actions -----------------------------

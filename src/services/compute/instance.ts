@@ -72,6 +72,11 @@ export interface Instance {
   tags: string[];
   fault: InstanceFault | null;
   addresses: InstanceAddress[];
+  /**
+   * Ids of the server groups it is in: read for a single server only (nova shows them in a
+   * server's own view from 2.71, never in lists), undefined where a list loaded it.
+   */
+  serverGroups?: string[];
 }
 
 export interface InstanceParts {

@@ -2,6 +2,7 @@ import type { Transaction } from "kysely";
 import type { Db } from "../../store/database.js";
 import type { Database } from "../../store/schema.js";
 import type { AuthContext } from "../context.js";
+import type { ServerGroupService } from "./server-group-service.js";
 
 /**
  * What the compute service needs from its neighbours (flavors, keypairs, images,
@@ -46,6 +47,19 @@ export interface ComputePorts {
     ): Promise<string>;
     uploadSnapshot(id: string, data: Buffer): Promise<void>;
     deleteSnapshot(id: string): Promise<void>;
+    /** A page of the images `ctx` sees whose properties hold these values (backup rotation). */
+    list(
+      ctx: AuthContext,
+      query: {
+        properties: Record<string, string>;
+        sortKeys: Array<"created_at">;
+        sortDirs: Array<"asc" | "desc">;
+        marker?: string;
+        limit?: number;
+      },
+    ): Promise<{ images: ImageInfo[]; nextMarker?: string }>;
+    /** Deletes as `ctx` may (a protected image is refused). */
+    delete(ctx: AuthContext, id: string): Promise<void>;
   };
   quota: {
     /** Inside the transaction that changes the servers: throws QuotaExceeded when usage + delta is over a limit. */
@@ -56,4 +70,10 @@ export interface ComputePorts {
     ): Promise<void>;
     checkMetadataItems(projectId: string, count: number): Promise<void>;
   };
+  zones: {
+    /** The availability zone of each host: its aggregate's, else the default zone. */
+    of(hosts: readonly string[]): Promise<Map<string, string>>;
+  };
+  /** The group a create's `group` scheduler hint names: its members quota, policy and membership. */
+  serverGroups: Pick<ServerGroupService, "hintedGroup" | "place" | "addMembers">;
 }

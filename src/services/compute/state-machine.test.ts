@@ -77,3 +77,75 @@ describe("action guards", () => {
     ).not.toThrow();
   });
 });
+
+describe("shelve, rescue, password, backup and migration guards (FAULTS.md §10.1)", () => {
+  const ctx = authContext();
+  const ALL = [
+    "active",
+    "building",
+    "paused",
+    "suspended",
+    "stopped",
+    "rescued",
+    "resized",
+    "soft-delete",
+    "error",
+    "shelved",
+    "shelved_offloaded",
+  ];
+  const table: Array<[keyof typeof ACTIONS, string[], boolean]> = [
+    ["shelve", ["active", "stopped", "paused", "suspended"], true],
+    ["shelveOffload", ["shelved"], true],
+    ["unshelve", ["shelved", "shelved_offloaded"], true],
+    ["rescue", ["active", "stopped", "error"], true],
+    ["unrescue", ["rescued"], true],
+    ["changePassword", ["active"], true],
+    ["createBackup", ["active", "stopped", "paused", "suspended"], false],
+    ["migrate", ["active", "stopped"], true],
+    ["os-migrateLive", ["active", "paused"], true],
+  ];
+
+  for (const [action, allowed, lockChecked] of table) {
+    it(`${action}: allowed in ${allowed.join(", ")} only, idle and launched; lock-checked: ${lockChecked}`, () => {
+      const guard = ACTIONS[action];
+      for (const vmState of ALL) {
+        const check = () => checkGuard(server({ vmState }), guard, action, ctx);
+        if (allowed.includes(vmState)) expect(check).not.toThrow();
+        else expect(check).toThrow(`Cannot '${action}' instance u1 while it is in vm_state ${vmState}`);
+      }
+      const vmState = allowed[0]!;
+      expect(() => checkGuard(server({ vmState, taskState: "rebooting" }), guard, action, ctx)).toThrow(
+        `Cannot '${action}' instance u1 while it is in task_state rebooting`,
+      );
+      expect(() => checkGuard(server({ vmState, launchedAt: null }), guard, action, ctx)).toThrow(
+        `Cannot '${action}' instance u1 while it is in launched_at None`,
+      );
+      const locked = () => checkGuard(server({ vmState, locked: true }), guard, action, ctx);
+      if (lockChecked) expect(locked).toThrow(InstanceLocked);
+      else expect(locked).not.toThrow();
+    });
+  }
+
+  it("sets the task_state nova sets when it accepts each", () => {
+    expect(Object.fromEntries(table.map(([action]) => [action, ACTIONS[action].taskState]))).toEqual({
+      shelve: "shelving",
+      shelveOffload: "shelving_offloading",
+      unshelve: "unshelving",
+      rescue: "rescuing",
+      unrescue: "unrescuing",
+      changePassword: "updating_password",
+      createBackup: "image_backup",
+      migrate: "resize_prep",
+      "os-migrateLive": "migrating",
+    });
+  });
+
+  it("shows PASSWORD while the password is set and MIGRATING while a live migration is checked", () => {
+    expect(statusOf("active", "updating_password")).toBe("PASSWORD");
+    expect(statusOf("active", "migrating")).toBe("MIGRATING");
+    expect(statusOf("paused", "migrating")).toBe("MIGRATING");
+    expect(statusOf("active", "shelving_image_uploading")).toBe("ACTIVE");
+    expect(statusOf("shelved", "shelving_offloading")).toBe("SHELVED");
+    expect(statusOf("rescued", null)).toBe("RESCUE");
+  });
+});

@@ -21,7 +21,7 @@ export interface Transition extends Guard {
   taskState: string | null;
 }
 
-const { ACTIVE, STOPPED, PAUSED, SUSPENDED, ERROR, RESIZED } = VmState;
+const { ACTIVE, STOPPED, PAUSED, SUSPENDED, ERROR, RESIZED, SHELVED, SHELVED_OFFLOADED } = VmState;
 
 export const ACTIONS = {
   reboot_soft: { vmStates: [ACTIVE], launched: true, lock: true, taskState: "rebooting" },
@@ -72,6 +72,27 @@ export const ACTIONS = {
     lock: true,
     taskState: null,
   },
+  shelve: {
+    vmStates: [ACTIVE, STOPPED, PAUSED, SUSPENDED],
+    launched: true,
+    lock: true,
+    taskState: "shelving",
+  },
+  shelveOffload: { vmStates: [SHELVED], launched: true, lock: true, taskState: "shelving_offloading" },
+  unshelve: { vmStates: [SHELVED, SHELVED_OFFLOADED], launched: true, lock: true, taskState: "unshelving" },
+  rescue: { vmStates: [ACTIVE, STOPPED, ERROR], launched: true, lock: true, taskState: "rescuing" },
+  unrescue: { vmStates: [VmState.RESCUED], launched: true, lock: true, taskState: "unrescuing" },
+  changePassword: { vmStates: [ACTIVE], launched: true, lock: true, taskState: "updating_password" },
+  // like createImage, not lock-checked: a lock guards against change, a backup changes nothing
+  createBackup: {
+    vmStates: [ACTIVE, STOPPED, PAUSED, SUSPENDED],
+    launched: true,
+    lock: false,
+    taskState: "image_backup",
+  },
+  // a cold migration is nova's resize without a new flavor
+  migrate: { vmStates: [ACTIVE, STOPPED], launched: true, lock: true, taskState: "resize_prep" },
+  "os-migrateLive": { vmStates: [ACTIVE, PAUSED], launched: true, lock: true, taskState: "migrating" },
 } as const satisfies Record<string, Transition>;
 
 export type ActionName = keyof typeof ACTIONS;

@@ -1,11 +1,14 @@
 import type { Transaction } from "kysely";
 import type { Db } from "../../store/database.js";
+import { QuotaClassRepository } from "../../store/quota-class-repository.js";
 import { type InstanceUsage, QuotaRepository } from "../../store/quota-repository.js";
 import type { Database } from "../../store/schema.js";
+import { ServerGroupRepository } from "../../store/server-group-repository.js";
 import { InvalidInput, QuotaExceeded } from "../errors.js";
 
 /**
- * nova's quota resources (nova/quota.py) with their default limits (nova/conf/quota.py).
+ * nova's quota resources (nova/quota.py) with their built-in default limits (nova's
+ * [quota] configuration defaults; the `default` quota class overrides them).
  * The four network resources are nova-network leftovers kept for API compatibility:
  * nova reports them as unlimited (-1) and never counts them.
  */
@@ -30,6 +33,9 @@ export type QuotaResource = keyof typeof QUOTA_DEFAULTS;
 export type QuotaLimits = Record<QuotaResource, number>;
 export const QUOTA_RESOURCES = Object.keys(QUOTA_DEFAULTS) as QuotaResource[];
 
+/** The quota class whose limits are every project's defaults (nova's _DEFAULT_QUOTA_NAME). */
+export const DEFAULT_QUOTA_CLASS = "default";
+
 /** A limit with what counts against it; `reserved` is always 0 (nova counts, it does not reserve). */
 export interface QuotaUsage {
   limit: number;
@@ -46,6 +52,8 @@ const isQuotaResource = (name: string): name is QuotaResource => Object.hasOwn(Q
 
 /** Lock key of the per-user key_pairs count (the quota_locks table also holds project ids). */
 const userLockKey = (userId: string) => `user:${userId}`;
+/** Lock key of a server group's member count. */
+const groupLockKey = (groupUuid: string) => `server_group:${groupUuid}`;
 
 /**
  * Project quotas the way nova's DbQuotaDriver keeps them: defaults, per-project limits
@@ -55,21 +63,47 @@ const userLockKey = (userId: string) => `user:${userId}`;
  */
 export class QuotaService {
   readonly #repo: QuotaRepository;
+  readonly #classes: QuotaClassRepository;
+  readonly #groups: ServerGroupRepository;
 
   constructor(
     private readonly db: Db,
     repo?: QuotaRepository,
   ) {
     this.#repo = repo ?? new QuotaRepository(db);
+    this.#classes = new QuotaClassRepository(db);
+    this.#groups = new ServerGroupRepository(db);
   }
 
-  defaults(): QuotaLimits {
-    return { ...QUOTA_DEFAULTS };
+  /** Every project's default limits: the `default` quota class where set, the built-in defaults elsewhere. */
+  async defaults(executor: Executor = this.db): Promise<QuotaLimits> {
+    return this.classLimits(DEFAULT_QUOTA_CLASS, executor);
+  }
+
+  /**
+   * A quota class's limits over the built-in defaults (nova's get_class_quotas). Any class
+   * name has limits; only `default` is used for projects.
+   */
+  async classLimits(className: string, executor: Executor = this.db): Promise<QuotaLimits> {
+    const limits: QuotaLimits = { ...QUOTA_DEFAULTS };
+    for (const [resource, value] of Object.entries(await this.#classes.limits(className, executor))) {
+      if (isQuotaResource(resource)) limits[resource] = value;
+    }
+    return limits;
+  }
+
+  /** Sets some of a quota class's limits (nova accepts any class name); returns all of them. */
+  async updateClass(
+    className: string,
+    requested: Partial<Record<QuotaResource, number>>,
+  ): Promise<QuotaLimits> {
+    await this.#classes.setLimits(this.db, className, requested);
+    return this.classLimits(className);
   }
 
   /** The project's limits: its own where set, the defaults elsewhere (-1 = unlimited). */
   async limitsFor(projectId: string, executor: Executor = this.db): Promise<QuotaLimits> {
-    const limits = this.defaults();
+    const limits = await this.defaults(executor);
     for (const [resource, value] of Object.entries(await this.#repo.limits(projectId, executor))) {
       if (isQuotaResource(resource)) limits[resource] = value;
     }
@@ -78,15 +112,16 @@ export class QuotaService {
 
   /**
    * Current usage per resource as nova reports it: servers, vCPUs and RAM counted from the
-   * project's (or, with `userId`, that user's) live servers; key_pairs and
-   * server_group_members are per-user counts nova always reports as 0 here; resources
-   * that are not counted (metadata_items, injected_*, network ones) are 0.
+   * project's (or, with `userId`, that user's) live servers, server_groups from its server
+   * groups; key_pairs and server_group_members are per-user (per-group) counts nova always
+   * reports as 0 here; resources that are not counted (metadata_items, injected_*, network
+   * ones) are 0.
    */
   async usageFor(projectId: string, userId?: string, executor: Executor = this.db): Promise<QuotaLimits> {
     const usage = Object.fromEntries(QUOTA_RESOURCES.map((r) => [r, 0])) as QuotaLimits;
     const counted = await this.#repo.instanceUsage(executor, projectId, userId);
     for (const r of INSTANCE_RESOURCES) usage[r] = counted[r];
-    // server_groups: nimbus has no server groups yet, so none are in use.
+    usage.server_groups = await this.#groups.count(executor, projectId, userId);
     return usage;
   }
 
@@ -179,5 +214,38 @@ export class QuotaService {
     if (allowed === UNLIMITED) return;
     const used = await this.#repo.keypairCount(trx, userId);
     if (used + delta > allowed) throw new QuotaExceeded("Quota exceeded, too many key pairs.");
+  }
+
+  /**
+   * Call inside the transaction that inserts a server group: the project's groups against
+   * its server_groups limit (nova's ServerGroupLimitExceeded, 403).
+   */
+  async checkServerGroups(trx: Transaction<Database> | Db, projectId: string): Promise<void> {
+    await this.#repo.lock(trx, projectId);
+    const { server_groups: allowed } = await this.limitsFor(projectId, trx);
+    if (allowed === UNLIMITED) return;
+    if ((await this.#groups.count(trx, projectId)) + 1 > allowed) {
+      throw new QuotaExceeded("Quota exceeded, too many server groups.");
+    }
+  }
+
+  /**
+   * Call inside the transaction that adds `delta` servers of `userId` to a group: nova
+   * counts server_group_members per group and user, against the limit of the caller's
+   * project (its GroupMemberLimitExceeded, 403).
+   */
+  async checkServerGroupMembers(
+    trx: Transaction<Database> | Db,
+    projectId: string,
+    groupUuid: string,
+    userId: string,
+    delta: number,
+  ): Promise<void> {
+    await this.#repo.lock(trx, groupLockKey(groupUuid));
+    const { server_group_members: allowed } = await this.limitsFor(projectId, trx);
+    if (allowed === UNLIMITED) return;
+    if ((await this.#groups.countMembers(trx, groupUuid, userId)) + delta > allowed) {
+      throw new QuotaExceeded("Quota exceeded, too many servers in group");
+    }
   }
 }

@@ -2,10 +2,18 @@ import type { Migration } from "kysely";
 import * as initial from "./0001-initial.js";
 import * as image from "./0003-image.js";
 import * as computeResources from "./0004-compute-resources.js";
+import * as serverGroups from "./0005-server-groups.js";
+import * as computeHosts from "./0006-compute-hosts.js";
+import * as shelvedImage from "./0007-shelved-image.js";
+import * as aggregates from "./0008-aggregates.js";
 
 /** Every migration, in order. Names sort lexically, as Kysely's migrator requires. */
 export const migrations: Record<string, Migration> = {
   "0001-initial": initial,
   "0003-image": image,
   "0004-compute-resources": computeResources,
+  "0005-server-groups": serverGroups,
+  "0006-compute-hosts": computeHosts,
+  "0007-shelved-image": shelvedImage,
+  "0008-aggregates": aggregates,
 };

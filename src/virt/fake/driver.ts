@@ -1,6 +1,7 @@
+import os from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
 import { PowerState } from "../../services/compute/vm-states.js";
-import type { Driver, GuestSpec } from "../driver.js";
+import type { Driver, GuestSpec, HostCapacity } from "../driver.js";
 
 interface FakeGuest {
   spec: GuestSpec;
@@ -12,6 +13,36 @@ export interface FakeDriverOptions {
   hostname: string;
   /** Delay of every host operation, in ms (0 = immediate). */
   stepMs: number;
+  /** The simulated host's size; by default a mid-sized compute node. */
+  capacity?: Partial<Pick<HostCapacity, "vcpus" | "memoryMb" | "localGb" | "hostIp">>;
+}
+
+/** The simulated host's size when none is given: 64 vCPUs, 256 GiB of memory, 2 TiB of disk. */
+export const FAKE_CAPACITY = { vcpus: 64, memoryMb: 262_144, localGb: 2048 } as const;
+
+/** The machine's first external IPv4 address: what nova's my_ip defaults to. */
+function primaryAddress(): string {
+  for (const addresses of Object.values(os.networkInterfaces())) {
+    const found = addresses?.find((a) => a.family === "IPv4" && !a.internal);
+    if (found) return found.address;
+  }
+  return "127.0.0.1";
+}
+
+/** Node's names for CPU architectures, as libvirt (and nova) spell them. */
+const ARCH: Record<string, string> = { x64: "x86_64", arm64: "aarch64", ia32: "i686" };
+
+/** `uptime`'s line: " 08:32:11 up 93 days, 18:25,  load average: 0.20, 0.12, 0.14" (no user count). */
+export function uptimeLine(now: Date, upSeconds: number, load: number[]): string {
+  const pad = (n: number) => String(n).padStart(2, "0");
+  const clock = `${pad(now.getHours())}:${pad(now.getMinutes())}:${pad(now.getSeconds())}`;
+  const days = Math.floor(upSeconds / 86_400);
+  const hours = Math.floor((upSeconds % 86_400) / 3600);
+  const minutes = Math.floor((upSeconds % 3600) / 60);
+  let up = days > 0 ? `${days} day${days === 1 ? "" : "s"}, ` : "";
+  up += hours > 0 ? `${String(hours).padStart(2)}:${pad(minutes)}` : `${minutes} min`;
+  const average = load.map((l) => l.toFixed(2)).join(", ");
+  return ` ${clock} up ${up},  load average: ${average}`;
 }
 
 /**
@@ -24,10 +55,27 @@ export class FakeDriver implements Driver {
   readonly hostname: string;
   readonly #stepMs: number;
   readonly #guests = new Map<string, FakeGuest>();
+  readonly #capacity: HostCapacity;
 
   constructor(options: FakeDriverOptions) {
     this.hostname = options.hostname;
     this.#stepMs = options.stepMs;
+    const size = { ...FAKE_CAPACITY, ...options.capacity };
+    this.#capacity = {
+      vcpus: size.vcpus,
+      memoryMb: size.memoryMb,
+      localGb: size.localGb,
+      hypervisorType: "fake",
+      hypervisorVersion: 1000,
+      cpuInfo: {
+        arch: ARCH[os.arch()] ?? os.arch(),
+        model: "fake",
+        vendor: "nimbus",
+        topology: { cores: size.vcpus, threads: 1, sockets: 1 },
+        features: [],
+      },
+      hostIp: options.capacity?.hostIp ?? primaryAddress(),
+    };
   }
 
   async #step(): Promise<void> {
@@ -128,6 +176,28 @@ export class FakeDriver implements Driver {
     return Buffer.from(`nimbus fake disk snapshot of ${uuid} (image ${guest.spec.imageRef})\n`);
   }
 
+  async rescue(uuid: string, rescueImageRef: string, _adminPassword: string): Promise<void> {
+    const guest = this.#guest(uuid);
+    await this.#step();
+    this.#log(guest, `Booting rescue image ${rescueImageRef}; the guest's disk is attached as a second disk`);
+    this.#boot(guest);
+  }
+
+  async unrescue(uuid: string): Promise<void> {
+    const guest = this.#guest(uuid);
+    await this.#step();
+    this.#log(guest, "Rescue ended; booting from the guest's own disk");
+    this.#boot(guest);
+  }
+
+  /** Like a guest agent, this needs a running guest; the password itself is not logged. */
+  async setAdminPassword(uuid: string, _password: string): Promise<void> {
+    const guest = this.#guest(uuid);
+    await this.#step();
+    if (guest.power !== PowerState.RUNNING) throw new Error(`guest ${uuid} is not running`);
+    this.#log(guest, "guest agent: administrator password changed");
+  }
+
   async consoleOutput(uuid: string, lines?: number): Promise<string> {
     const guest = this.#guest(uuid);
     const all = guest.console;
@@ -137,6 +207,15 @@ export class FakeDriver implements Driver {
 
   async powerState(uuid: string): Promise<PowerState> {
     return this.#guests.get(uuid)?.power ?? PowerState.NOSTATE;
+  }
+
+  async capacity(): Promise<HostCapacity> {
+    return structuredClone(this.#capacity);
+  }
+
+  /** The simulated host runs on this machine: its uptime and load are the machine's. */
+  async uptime(): Promise<string> {
+    return uptimeLine(new Date(), os.uptime(), os.loadavg());
   }
 
   /**

@@ -179,7 +179,7 @@ const FIELDS: Field[] = [
   { key: "description", min: "2.19", value: (i) => i.description },
   { key: "tags", min: "2.26", value: (i) => i.tags },
   { key: "trusted_image_certificates", min: "2.63", value: (i) => i.trustedCerts },
-  { key: "server_groups", min: "2.71", single: true, value: () => [] },
+  { key: "server_groups", min: "2.71", single: true, value: (i) => i.serverGroups ?? [] },
   { key: "locked_reason", min: "2.73", value: (i) => i.lockedReason },
   { key: "pinned_availability_zone", min: "2.96", value: (i) => i.pinnedAvailabilityZone },
   { key: "scheduler_hints", min: "2.100", value: schedulerHints },

@@ -15,26 +15,19 @@ export function buildTask(s: TaskSupport): TaskHandler<BuildPayload> {
     kind: "build",
     steps: [
       async (ctx) => {
-        const instance = await s.instance(ctx);
-        const hosts = s.drivers.hosts;
-        const host = ctx.payload.host ?? hosts[0];
-        if (!host) throw new Error("No valid host was found. There are no compute hosts.");
-        await s.set(instance.uuid, {
-          host,
-          node: host,
-          availability_zone: instance.availabilityZone ?? "nova",
-          task_state: "networking",
-        });
+        const instance = await s.row(ctx);
+        const { host, zone } = await s.schedule(ctx.payload.host, instance.availability_zone);
+        await s.set(instance.uuid, { host, node: host, availability_zone: zone, task_state: "networking" });
       },
       async (ctx) => {
-        const instance = await s.instance(ctx);
+        const instance = await s.row(ctx);
         await s.network.allocate(instance.uuid, ctx.payload.networks);
         // a delete that ran meanwhile released nothing we just took: give it back
-        if ((await s.instances.get(instance.uuid))?.deleted !== false) await s.network.release(instance.uuid);
+        if (!(await s.present(instance.uuid))) await s.network.release(instance.uuid);
         await s.set(instance.uuid, { task_state: "block_device_mapping" });
       },
       async (ctx) => {
-        const instance = await s.instance(ctx);
+        const instance = await s.row(ctx);
         await s.set(instance.uuid, { task_state: "spawning" });
       },
       async (ctx) => {
@@ -56,8 +49,7 @@ export function buildTask(s: TaskSupport): TaskHandler<BuildPayload> {
             { notDeleted: true, taskState: "spawning" },
           );
           // deleted (or reset) while spawning: the guest must not outlive its server
-          if (!applied && (await s.instances.get(instance.uuid))?.deleted !== false)
-            await driver.destroy(instance.uuid);
+          if (!applied && !(await s.present(instance.uuid))) await driver.destroy(instance.uuid);
         });
         await s.finishAction(ctx);
       },

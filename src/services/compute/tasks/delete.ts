@@ -13,6 +13,9 @@ export function deleteTask(s: TaskSupport): TaskHandler {
         await s.event(ctx, "compute_terminate_instance", instance.host ?? "", async () => {
           if (driver) await driver.destroy(instance.uuid);
           await s.network.release(instance.uuid);
+          // a shelved server's snapshot goes with it, as nova deletes it with the server
+          const shelvedImage = (await s.instances.row(s.db, instance.uuid))?.shelved_image_id;
+          if (shelvedImage) await s.images.deleteSnapshot(shelvedImage);
           const now = new Date().toISOString();
           await s.set(instance.uuid, {
             vm_state: VmState.DELETED,

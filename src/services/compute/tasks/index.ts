@@ -1,9 +1,14 @@
 import type { TaskEngine } from "../../../tasks/engine.js";
+import { backupTask } from "./backup.js";
 import { buildTask } from "./build.js";
 import { deleteTask } from "./delete.js";
+import { coldMigrateTask, liveMigrateTask } from "./migrate.js";
+import { setAdminPasswordTask } from "./password.js";
 import { powerTask, rebootTask } from "./power.js";
 import { rebuildTask } from "./rebuild.js";
+import { rescueTask, unrescueTask } from "./rescue.js";
 import { confirmResizeTask, resizeTask, revertResizeTask } from "./resize.js";
+import { shelveOffloadTask, shelveTask, unshelveTask } from "./shelve.js";
 import { snapshotTask } from "./snapshot.js";
 import type { TaskSupport } from "./support.js";
 
@@ -18,4 +23,13 @@ export function registerComputeTasks(engine: TaskEngine, support: TaskSupport): 
   engine.register(revertResizeTask(support));
   engine.register(rebuildTask(support));
   engine.register(snapshotTask(support));
+  engine.register(backupTask(support));
+  engine.register(shelveTask(support));
+  engine.register(shelveOffloadTask(support));
+  engine.register(unshelveTask(support));
+  engine.register(rescueTask(support));
+  engine.register(unrescueTask(support));
+  engine.register(setAdminPasswordTask(support));
+  engine.register(coldMigrateTask(support));
+  engine.register(liveMigrateTask(support));
 }

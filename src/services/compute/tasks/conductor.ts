@@ -1,0 +1,63 @@
+import { hostname } from "node:os";
+
+/**
+ * What nova's conductor and scheduler decide for the moves of a server: where it may go.
+ * nimbus runs one compute host today, so a server can only ever move to where it is,
+ * which nova refuses; these answer with nova's refusals.
+ */
+
+/** The host named in events that nova's conductor records (it runs in this process). */
+export const CONDUCTOR_HOST = hostname();
+
+/** A refusal of the scheduler or conductor, worded as nova's exceptions are. */
+export class MigrationRefused extends Error {}
+
+export class NoValidHost extends MigrationRefused {
+  constructor(reason: string) {
+    super(`No valid host was found. ${reason}`);
+  }
+}
+
+/** The scheduler's reason when every candidate was filtered out (the source host is always ignored). */
+export const NOT_ENOUGH_HOSTS = "There are not enough hosts available.";
+
+export class UnableToMigrateToSelf extends MigrationRefused {
+  constructor(uuid: string, host: string) {
+    super(`Unable to migrate instance (${uuid}) to current host (${host}).`);
+  }
+}
+
+/**
+ * A cold migration's destination: any host but the source (nova excludes the source
+ * unless the driver reports same-host cold migration, which none that nimbus has does).
+ */
+export function coldMigrationDestination(source: string | null, hosts: readonly string[]): string {
+  const destination = hosts.find((h) => h !== source);
+  if (destination === undefined) throw new NoValidHost(NOT_ENOUGH_HOSTS);
+  return destination;
+}
+
+/** The destination a live migration asked for: a host, and whether the scheduler is bypassed. */
+export interface LiveMigrationTarget {
+  host: string | null;
+  forced: boolean;
+}
+
+/**
+ * nova's LiveMigrationTask: a forced host is only checked not to be the source; otherwise
+ * the scheduler picks among the other hosts (only the requested one, when there is one).
+ */
+export function liveMigrationDestination(
+  uuid: string,
+  source: string | null,
+  hosts: readonly string[],
+  target: LiveMigrationTarget,
+): string {
+  if (target.host !== null && target.forced) {
+    if (target.host === source) throw new UnableToMigrateToSelf(uuid, target.host);
+    return target.host;
+  }
+  const destination = hosts.find((h) => h !== source && (target.host === null || h === target.host));
+  if (destination === undefined) throw new NoValidHost(NOT_ENOUGH_HOSTS);
+  return destination;
+}

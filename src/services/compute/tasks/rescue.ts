@@ -1,0 +1,68 @@
+import type { TaskHandler } from "../../../tasks/engine.js";
+import { VmState } from "../vm-states.js";
+import type { TaskSupport } from "./support.js";
+
+interface RescuePayload {
+  /** The image the rescue system boots from (the server's own image unless one was given). */
+  imageRef: string;
+  adminPass: string;
+}
+
+/**
+ * rescue: rescuing → RESCUE. The guest is shut down and booted from the rescue image with
+ * its own disk attached. nova puts a server whose rescue failed in ERROR.
+ */
+export function rescueTask(s: TaskSupport): TaskHandler<RescuePayload> {
+  return {
+    kind: "rescue",
+    steps: [
+      async (ctx) => {
+        const instance = await s.instance(ctx);
+        const driver = s.driver(instance);
+        await s.event(ctx, "compute_rescue_instance", driver.hostname, async () => {
+          await driver.powerOff(instance.uuid);
+          await driver.rescue(instance.uuid, ctx.payload.imageRef, ctx.payload.adminPass);
+          await s.set(instance.uuid, {
+            vm_state: VmState.RESCUED,
+            task_state: null,
+            power_state: await driver.powerState(instance.uuid),
+            launched_at: new Date().toISOString(),
+          });
+        });
+        await s.finishAction(ctx);
+      },
+    ],
+    async onFailure(ctx, error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      await s.fail(
+        ctx,
+        new Error(`Instance ${ctx.task.instance_uuid} cannot be rescued: Driver Error: ${reason}`),
+      );
+    },
+  };
+}
+
+/** unrescue: unrescuing → ACTIVE, booted from its own disk again (ERROR if that fails). */
+export function unrescueTask(s: TaskSupport): TaskHandler {
+  return {
+    kind: "unrescue",
+    steps: [
+      async (ctx) => {
+        const instance = await s.instance(ctx);
+        const driver = s.driver(instance);
+        await s.event(ctx, "compute_unrescue_instance", driver.hostname, async () => {
+          await driver.unrescue(instance.uuid);
+          await s.set(instance.uuid, {
+            vm_state: VmState.ACTIVE,
+            task_state: null,
+            power_state: await driver.powerState(instance.uuid),
+          });
+        });
+        await s.finishAction(ctx);
+      },
+    ],
+    async onFailure(ctx, error) {
+      await s.fail(ctx, error);
+    },
+  };
+}
