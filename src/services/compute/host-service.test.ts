@@ -155,14 +155,17 @@ describe("selectHost", () => {
     await hosts.register();
     const compute = (await hosts.computeOn("compute-1"))!;
     await hosts.update(compute, { forcedDown: true });
-    expect(await selectHost(db, drivers.hosts, null, clock)).toEqual({ host: null, reason: NOT_ENOUGH_HOSTS });
+    expect(await selectHost(db, drivers.hosts, null, clock)).toEqual({
+      host: null,
+      reason: NOT_ENOUGH_HOSTS,
+    });
     await hosts.update(compute, { forcedDown: false });
-    expect(await selectHost(db, drivers.hosts, null, new Date(clock.getTime() + SERVICE_DOWN_TIME_MS + 1))).toEqual(
-      {
-        host: null,
-        reason: NOT_ENOUGH_HOSTS,
-      },
-    );
+    expect(
+      await selectHost(db, drivers.hosts, null, new Date(clock.getTime() + SERVICE_DOWN_TIME_MS + 1)),
+    ).toEqual({
+      host: null,
+      reason: NOT_ENOUGH_HOSTS,
+    });
   });
 
   it("takes a second host when the first is disabled", async () => {

@@ -6,10 +6,10 @@ import { TaskCancelled, type TaskContext } from "../../../tasks/engine.js";
 import type { Driver, GuestSpec } from "../../../virt/driver.js";
 import type { DriverRegistry } from "../../../virt/registry.js";
 import type { NetworkService } from "../../network/network-service.js";
-import type { Instance } from "../instance.js";
-import type { ComputePorts } from "../ports.js";
 import { DEFAULT_AZ } from "../compute-service.js";
 import { selectHost } from "../host-service.js";
+import type { Instance } from "../instance.js";
+import type { ComputePorts } from "../ports.js";
 import { VmState } from "../vm-states.js";
 import { NoValidHost } from "./conductor.js";
 
