@@ -53,7 +53,7 @@ export class TaskSupport {
   async row(ctx: TaskContext<unknown>): Promise<InstanceRow> {
     const uuid = ctx.task.instance_uuid;
     const row = uuid ? await this.instances.row(this.db, uuid) : undefined;
-    if (!row || row.deleted !== 0) throw new TaskCancelled(`instance ${uuid} is gone`);
+    if (row?.deleted !== 0) throw new TaskCancelled(`instance ${uuid} is gone`);
     return row;
   }
 
