@@ -76,6 +76,7 @@ export async function startNimbus(config: Config, options: { listen?: boolean } 
     quota,
     serverGroups,
     zones: { of: (computeHosts) => aggregates.availabilityZones([...computeHosts]) },
+    hosts: { statuses: (computeHosts) => hosts.hostStatuses(computeHosts) },
   };
 
   const engine = new TaskEngine(db, log);

@@ -118,7 +118,7 @@ export function serverActionRoutes(compute: ComputeService): ActionRouteDef {
           trustedImageCertificates: b.trusted_image_certificates as string[] | null | undefined,
         };
         const { instance, adminPass } = await compute.rebuild(call.auth, existing.uuid, request);
-        const body = serverBody(call, instance, "rebuild");
+        const body = await serverBody(call, compute, instance, "rebuild");
         return { server: { ...body.server, adminPass } };
       },
     },

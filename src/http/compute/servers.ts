@@ -8,13 +8,39 @@ import { type ServerViewKind, serverSummary, serverView } from "./views/servers.
 
 const p = (name: string, rule: Policy["rule"]): Policy => ({ name: `os_compute_api:servers:${name}`, rule });
 
-export function renderServer(call: ComputeCall, instance: Instance, kind: ServerViewKind = "show") {
-  return serverView(instance, { version: call.version, auth: call.auth, links: call.links, kind });
+/** host_status is admin-only from 2.16 (os_compute_api:servers:show:host_status): looked up only then. */
+export async function hostStatuses(
+  call: ComputeCall,
+  compute: ComputeService,
+  instances: readonly Instance[],
+): Promise<ReadonlyMap<string, string> | undefined> {
+  if (!call.auth.isAdmin || !call.version.atLeast("2.16")) return undefined;
+  return compute.hostStatuses(instances);
 }
 
-/** The `server` body of update and rebuild responses (their view differs from show; see views/servers.ts). */
-export function serverBody(call: ComputeCall, instance: Instance, kind: "update" | "rebuild") {
-  return { server: renderServer(call, instance, kind) };
+export function renderServer(
+  call: ComputeCall,
+  instance: Instance,
+  kind: ServerViewKind,
+  statuses?: ReadonlyMap<string, string>,
+) {
+  return serverView(instance, {
+    version: call.version,
+    auth: call.auth,
+    links: call.links,
+    kind,
+    hostStatuses: statuses,
+  });
+}
+
+/** A single server's view, with its host's status where the caller may see it. */
+export async function serverBody(
+  call: ComputeCall,
+  compute: ComputeService,
+  instance: Instance,
+  kind: ServerViewKind,
+) {
+  return { server: renderServer(call, instance, kind, await hostStatuses(call, compute, [instance])) };
 }
 
 /** oslo's bool_from_string, as nova reads boolean-ish body values ("True", "1", true ...). */
@@ -77,9 +103,10 @@ export function serverRoutes(compute: ComputeService): RouteDef[] {
     authorize(call.auth, p(kind, "project_reader"));
     const { filter, marker, limit } = serverListRequest(call.query, call.version, call.auth, kind);
     const instances = await compute.list(call.auth, filter, marker);
+    const statuses = kind === "detail" ? await hostStatuses(call, compute, instances) : undefined;
     const body: Record<string, unknown> = {
       servers: instances.map((i) =>
-        kind === "index" ? serverSummary(i, call.links) : renderServer(call, i, "detail"),
+        kind === "index" ? serverSummary(i, call.links) : renderServer(call, i, "detail", statuses),
       ),
     };
     if (instances.length > 0 && instances.length === limit) {
@@ -99,7 +126,7 @@ export function serverRoutes(compute: ComputeService): RouteDef[] {
       handler: async (call) => {
         const instance = await compute.get(call.auth, call.params.id!);
         authorize(call.auth, p("show", "project_reader"), instance.projectId);
-        return { server: renderServer(call, instance) };
+        return serverBody(call, compute, instance, "show");
       },
     },
     {
@@ -141,7 +168,7 @@ export function serverRoutes(compute: ComputeService): RouteDef[] {
           hostname: body.hostname ?? undefined,
           pinnedAvailabilityZone: body.pinned_availability_zone,
         });
-        return serverBody(call, instance, "update");
+        return serverBody(call, compute, instance, "update");
       },
     },
     {

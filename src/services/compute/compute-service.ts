@@ -681,6 +681,12 @@ export class ComputeService {
     return rows.length;
   }
 
+  /** The host_status of the hosts of these servers, by host (see HostService.hostStatuses). */
+  async hostStatuses(instances: readonly Instance[]): Promise<Map<string, string>> {
+    const hosts = instances.flatMap((i) => (i.host ? [i.host] : []));
+    return hosts.length === 0 ? new Map() : this.ports.hosts.statuses(hosts);
+  }
+
   /** nova's available zones: those its compute hosts are in (an aggregate's zone, else the default). */
   async #zones(): Promise<Set<string>> {
     return new Set((await this.ports.zones.of(this.drivers.hosts)).values());

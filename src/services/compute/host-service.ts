@@ -212,6 +212,25 @@ export class HostService {
     return row && (await this.#views([row]))[0];
   }
 
+  /**
+   * nova's host_status of each host, as admins see it on servers (2.16): DOWN when its
+   * nova-compute is forced down, MAINTENANCE when disabled, UP while it reports, UNKNOWN
+   * when it has gone silent, and "" for a host with no nova-compute service.
+   */
+  async hostStatuses(hosts: readonly string[]): Promise<Map<string, string>> {
+    const now = this.#now();
+    const out = new Map<string, string>();
+    for (const host of new Set(hosts)) {
+      const row = await this.#repo.serviceOn(host, Binary.COMPUTE);
+      let status = "";
+      if (row?.forced_down === 1) status = "DOWN";
+      else if (row?.disabled === 1) status = "MAINTENANCE";
+      else if (row) status = isUp(row, now) ? "UP" : "UNKNOWN";
+      out.set(host, status);
+    }
+    return out;
+  }
+
   /** The nova-compute service of `host`, if it has one. */
   async computeOn(host: string): Promise<Service | undefined> {
     const row = await this.#repo.serviceOn(host, Binary.COMPUTE);

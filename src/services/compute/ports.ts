@@ -70,6 +70,10 @@ export interface ComputePorts {
     ): Promise<void>;
     checkMetadataItems(projectId: string, count: number): Promise<void>;
   };
+  hosts: {
+    /** nova's host_status of each host (UP, DOWN, MAINTENANCE, UNKNOWN or ""). */
+    statuses(hosts: readonly string[]): Promise<Map<string, string>>;
+  };
   zones: {
     /** The availability zone of each host: its aggregate's, else the default zone. */
     of(hosts: readonly string[]): Promise<Map<string, string>>;

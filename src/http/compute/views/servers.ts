@@ -20,6 +20,8 @@ interface ViewContext {
   auth: AuthContext;
   links: Links;
   kind: ServerViewKind;
+  /** host_status by host, where the caller may see it (admins, 2.16+). */
+  hostStatuses?: ReadonlyMap<string, string>;
 }
 
 /**
@@ -175,7 +177,13 @@ const FIELDS: Field[] = [
     value: (i) => i.userData,
   },
   { key: "locked", min: "2.9", value: (i) => i.locked },
-  { key: "host_status", ext: true, min: "2.16", admin: true, value: (i) => (i.host ? "UP" : "") },
+  {
+    key: "host_status",
+    ext: true,
+    min: "2.16",
+    admin: true,
+    value: (i, v) => (i.host ? (v.hostStatuses?.get(i.host) ?? "") : ""),
+  },
   { key: "description", min: "2.19", value: (i) => i.description },
   { key: "tags", min: "2.26", value: (i) => i.tags },
   { key: "trusted_image_certificates", min: "2.63", value: (i) => i.trustedCerts },
