@@ -22,19 +22,11 @@ export function powerTask(s: TaskSupport): TaskHandler<{ action: PowerAction }> 
   return {
     kind: "power",
     steps: [
-      async (ctx) => {
-        const instance = await s.instance(ctx);
-        const driver = s.driver(instance);
+      (ctx) => {
         const op = POWER[ctx.payload.action];
-        await s.event(ctx, op.event, driver.hostname, async () => {
-          await op.run(driver, instance.uuid);
-          await s.set(instance.uuid, {
-            vm_state: op.vmState,
-            task_state: null,
-            power_state: await driver.powerState(instance.uuid),
-          });
+        return s.hostOperation(ctx, op.event, (driver, i) => op.run(driver, i.uuid), {
+          vm_state: op.vmState,
         });
-        await s.finishAction(ctx);
       },
     ],
     async onFailure(ctx, error) {
@@ -48,22 +40,18 @@ export function rebootTask(s: TaskSupport): TaskHandler<{ hard: boolean }> {
   return {
     kind: "reboot",
     steps: [
-      async (ctx) => {
-        const instance = await s.instance(ctx);
-        const driver = s.driver(instance);
-        await s.event(ctx, "compute_reboot_instance", driver.hostname, async () => {
-          await s.set(instance.uuid, {
-            task_state: ctx.payload.hard ? "reboot_started_hard" : "reboot_started",
-          });
-          await driver.reboot(instance.uuid, ctx.payload.hard);
-          await s.set(instance.uuid, {
-            vm_state: VmState.ACTIVE,
-            task_state: null,
-            power_state: await driver.powerState(instance.uuid),
-          });
-        });
-        await s.finishAction(ctx);
-      },
+      (ctx) =>
+        s.hostOperation(
+          ctx,
+          "compute_reboot_instance",
+          async (driver, instance) => {
+            await s.set(instance.uuid, {
+              task_state: ctx.payload.hard ? "reboot_started_hard" : "reboot_started",
+            });
+            await driver.reboot(instance.uuid, ctx.payload.hard);
+          },
+          { vm_state: VmState.ACTIVE },
+        ),
     ],
     async onFailure(ctx, error) {
       await s.fail(ctx, error);

@@ -16,21 +16,16 @@ export function rescueTask(s: TaskSupport): TaskHandler<RescuePayload> {
   return {
     kind: "rescue",
     steps: [
-      async (ctx) => {
-        const instance = await s.instance(ctx);
-        const driver = s.driver(instance);
-        await s.event(ctx, "compute_rescue_instance", driver.hostname, async () => {
-          await driver.powerOff(instance.uuid);
-          await driver.rescue(instance.uuid, ctx.payload.imageRef, ctx.payload.adminPass);
-          await s.set(instance.uuid, {
-            vm_state: VmState.RESCUED,
-            task_state: null,
-            power_state: await driver.powerState(instance.uuid),
-            launched_at: new Date().toISOString(),
-          });
-        });
-        await s.finishAction(ctx);
-      },
+      (ctx) =>
+        s.hostOperation(
+          ctx,
+          "compute_rescue_instance",
+          async (driver, instance) => {
+            await driver.powerOff(instance.uuid);
+            await driver.rescue(instance.uuid, ctx.payload.imageRef, ctx.payload.adminPass);
+          },
+          { vm_state: VmState.RESCUED, launched_at: new Date().toISOString() },
+        ),
     ],
     async onFailure(ctx, error) {
       const reason = error instanceof Error ? error.message : String(error);
@@ -47,19 +42,10 @@ export function unrescueTask(s: TaskSupport): TaskHandler {
   return {
     kind: "unrescue",
     steps: [
-      async (ctx) => {
-        const instance = await s.instance(ctx);
-        const driver = s.driver(instance);
-        await s.event(ctx, "compute_unrescue_instance", driver.hostname, async () => {
-          await driver.unrescue(instance.uuid);
-          await s.set(instance.uuid, {
-            vm_state: VmState.ACTIVE,
-            task_state: null,
-            power_state: await driver.powerState(instance.uuid),
-          });
-        });
-        await s.finishAction(ctx);
-      },
+      (ctx) =>
+        s.hostOperation(ctx, "compute_unrescue_instance", (driver, i) => driver.unrescue(i.uuid), {
+          vm_state: VmState.ACTIVE,
+        }),
     ],
     async onFailure(ctx, error) {
       await s.fail(ctx, error);

@@ -110,6 +110,30 @@ export class TaskSupport {
     }
   }
 
+  /**
+   * The whole of a simple host operation, as one event of the action: `run` on the server's
+   * driver, then the server takes `changes` with the power state read back from the host,
+   * task_state cleared; then the action ends.
+   */
+  async hostOperation(
+    ctx: TaskContext<unknown>,
+    event: string,
+    run: (driver: Driver, instance: Instance) => Promise<void>,
+    changes: InstanceUpdate,
+  ): Promise<void> {
+    const instance = await this.instance(ctx);
+    const driver = this.driver(instance);
+    await this.event(ctx, event, driver.hostname, async () => {
+      await run(driver, instance);
+      await this.set(instance.uuid, {
+        ...changes,
+        task_state: null,
+        power_state: await driver.powerState(instance.uuid),
+      });
+    });
+    await this.finishAction(ctx);
+  }
+
   async finishAction(ctx: TaskContext<unknown>, message: string | null = null): Promise<void> {
     if (ctx.task.action_id !== null) await this.actions.finish(ctx.task.action_id, message);
   }
