@@ -5,8 +5,13 @@ export interface Config {
   /** Address the single HTTP listener binds to. */
   host: string;
   port: number;
-  /** Holds nimbus.sqlite, image data and clouds.yaml. */
+  /** Holds nimbus.sqlite (unless `database` names another store), image data and clouds.yaml. */
   dataDir: string;
+  /**
+   * The store: a postgres:// or postgresql:// URL (PostgreSQL, which several processes can
+   * share), or null for the embedded SQLite file in the data directory.
+   */
+  database: string | null;
   /** Base URL clients reach this process at; defaults to http://<host>:<port>. Used in the catalog and links. */
   publicUrl: string;
   /** Keystone token lifetime. */
@@ -28,6 +33,7 @@ export function defaultConfig(overrides: Partial<Config> = {}): Config {
     host,
     port,
     dataDir: path.resolve(overrides.dataDir ?? "data"),
+    database: overrides.database || null,
     publicUrl: overrides.publicUrl ?? `http://${host === "0.0.0.0" ? "127.0.0.1" : host}:${port}`,
     tokenTtlSeconds: overrides.tokenTtlSeconds ?? 3600,
     fakeStepMs: overrides.fakeStepMs ?? 200,

@@ -23,6 +23,7 @@ import { ImageService } from "./services/image/image-service.js";
 import { NetworkService } from "./services/network/network-service.js";
 import { QuotaService } from "./services/quota/quota-service.js";
 import { type Db, openDatabase } from "./store/database.js";
+import { redactedUrl } from "./store/postgres.js";
 import { TaskEngine } from "./tasks/engine.js";
 import { FakeDriver } from "./virt/fake/driver.js";
 import { DriverRegistry } from "./virt/registry.js";
@@ -41,10 +42,11 @@ export interface Nimbus {
 
 /**
  * The composition root of the embedded deployment: one process, SQLite in the data
- * directory, the task engine and an in-process fake hypervisor host.
+ * directory (or the PostgreSQL database of `config.database`), the task engine and an
+ * in-process fake hypervisor host.
  */
 export async function startNimbus(config: Config, options: { listen?: boolean } = {}): Promise<Nimbus> {
-  const db = await openDatabase(config.dataDir);
+  const db = await openDatabase(config.dataDir, config.database);
   const app = createHttpServer(config);
   const log = app.log;
 
@@ -119,7 +121,8 @@ export async function startNimbus(config: Config, options: { listen?: boolean } 
   if (options.listen !== false) {
     const address = await app.listen({ host: config.host, port: config.port });
     url = address;
-    log.info({ url: address, dataDir: config.dataDir }, "nimbus is serving");
+    const database = config.database ? redactedUrl(config.database) : "sqlite";
+    log.info({ url: address, dataDir: config.dataDir, database }, "nimbus is serving");
     for (const account of boot.accounts) {
       if (account.created)
         log.info(

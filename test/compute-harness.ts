@@ -11,6 +11,7 @@ import { defaultConfig } from "../src/config.js";
 import { type Nimbus, startNimbus } from "../src/nimbus.js";
 import { BOOTSTRAP_IMAGE_ID } from "../src/services/image/bootstrap-image.js";
 import { PRIVATE_NETWORK } from "../src/services/network/network-service.js";
+import { type TestDatabase, testDatabase } from "../src/store/testing.js";
 import { SHARED, tempDir } from "./helpers.js";
 
 export const ADMIN_PASSWORD = "compute-admin-secret";
@@ -150,17 +151,30 @@ async function identityCall(
 
 /**
  * Starts nimbus on a fresh data directory and logs in as admin (project admin), demo
- * (project demo, member) and "other" (a second member project created here).
+ * (project demo, member) and "other" (a second member project created here). The store is
+ * `database` when given (a PostgreSQL URL), else the test store: SQLite in the data
+ * directory, or an empty PostgreSQL database when the tests run on PostgreSQL
+ * (test/postgres.ts).
  */
-export async function computeHarness(): Promise<ComputeHarness> {
+export async function computeHarness(options: { database?: string } = {}): Promise<ComputeHarness> {
   process.env.NIMBUS_ADMIN_PASSWORD = ADMIN_PASSWORD;
   process.env.NIMBUS_DEMO_PASSWORD = DEMO_PASSWORD;
+  const store: TestDatabase =
+    options.database === undefined ? await testDatabase() : { url: options.database, close: async () => {} };
   const nimbus = await startNimbus(
-    defaultConfig({ dataDir: tempDir("nimbus-compute-"), logLevel: "silent", fakeStepMs: 0 }),
+    defaultConfig({
+      dataDir: tempDir("nimbus-compute-"),
+      database: store.url,
+      logLevel: "silent",
+      fakeStepMs: 0,
+    }),
     {
       listen: false,
     },
-  );
+  ).catch(async (error: unknown) => {
+    await store.close();
+    throw error;
+  });
   const { app } = nimbus;
   await app.ready();
 
@@ -273,7 +287,10 @@ export async function computeHarness(): Promise<ComputeHarness> {
       });
       if (r.status !== 200) throw new Error(`set quota: ${r.status} ${r.text}`);
     },
-    close: () => nimbus.close(),
+    async close() {
+      await nimbus.close();
+      await store.close();
+    },
   };
   // the route tests create many servers: only the quota tests want limits
   for (const project of ["admin", "demo", "other"] as const) {

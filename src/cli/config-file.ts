@@ -6,6 +6,7 @@ const KEYS: Array<keyof Config> = [
   "host",
   "port",
   "dataDir",
+  "database",
   "publicUrl",
   "tokenTtlSeconds",
   "fakeStepMs",

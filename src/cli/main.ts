@@ -27,7 +27,9 @@ const program = new Command()
 
 program
   .command("serve")
-  .description("Start nimbus: identity, compute and image APIs on one port, SQLite in the data directory.")
+  .description(
+    "Start nimbus: identity, compute and image APIs on one port, SQLite in the data directory (or PostgreSQL).",
+  )
   .addOption(
     new Option("-p, --port <port>", `port to listen on (default ${DEFAULT_PORT})`)
       .env("NIMBUS_PORT")
@@ -37,8 +39,14 @@ program
   .addOption(
     new Option(
       "-d, --data-dir <dir>",
-      "where the database, images and clouds.yaml live (default ./data)",
+      "where the SQLite database, images and clouds.yaml live (default ./data)",
     ).env("NIMBUS_DATA_DIR"),
+  )
+  .addOption(
+    new Option(
+      "--database <url>",
+      "a postgres:// or postgresql:// URL to keep state in PostgreSQL (default: SQLite in the data directory)",
+    ).env("NIMBUS_DATABASE"),
   )
   .addOption(
     new Option("--public-url <url>", "base URL clients use, for the catalog and links").env(
@@ -65,6 +73,7 @@ program
       port: options.port,
       host: options.host,
       dataDir: options.dataDir,
+      database: options.database,
       publicUrl: options.publicUrl,
       fakeStepMs: options.fakeStepMs,
       tokenTtlSeconds: options.tokenTtl,

@@ -1,5 +1,5 @@
 import type { Transaction } from "kysely";
-import type { Db } from "./database.js";
+import { type Db, fitsInteger } from "./database.js";
 import type { AggregateRow, Database } from "./schema.js";
 
 export type Executor = Db | Transaction<Database>;
@@ -40,6 +40,7 @@ export class AggregateRepository {
   }
 
   async find(id: number, executor: Executor = this.db): Promise<AggregateRecord | undefined> {
+    if (!fitsInteger(id)) return undefined;
     const row = await executor.selectFrom("aggregates").selectAll().where("id", "=", id).executeTakeFirst();
     return row ? (await this.#hydrate(executor, [row]))[0] : undefined;
   }

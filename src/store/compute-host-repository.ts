@@ -1,5 +1,5 @@
 import type { Transaction } from "kysely";
-import type { Db } from "./database.js";
+import { type Db, fitsInteger } from "./database.js";
 import type { ComputeNodeRow, Database, ServiceRow } from "./schema.js";
 
 type Executor = Db | Transaction<Database>;
@@ -45,6 +45,7 @@ export class ComputeHostRepository {
 
   /** A service not deleted, by its integer id or its uuid. */
   async service(key: { id: number } | { uuid: string }, executor: Executor = this.db) {
+    if ("id" in key && !fitsInteger(key.id)) return undefined;
     let query = executor.selectFrom("services").selectAll().where("deleted_at", "is", null);
     query = "id" in key ? query.where("id", "=", key.id) : query.where("uuid", "=", key.uuid);
     return query.executeTakeFirst();
@@ -149,6 +150,7 @@ export class ComputeHostRepository {
   }
 
   async node(key: { id: number } | { uuid: string }): Promise<ComputeNodeRow | undefined> {
+    if ("id" in key && !fitsInteger(key.id)) return undefined;
     const query = this.db.selectFrom("compute_nodes").selectAll();
     return (
       "id" in key ? query.where("id", "=", key.id) : query.where("uuid", "=", key.uuid)

@@ -1,18 +1,45 @@
 import fs from "node:fs";
 import path from "node:path";
 import SQLite from "better-sqlite3";
-import { Kysely, Migrator, type SqliteDatabase, SqliteDialect, type SqliteStatement } from "kysely";
+import {
+  type Expression,
+  type ExpressionBuilder,
+  Kysely,
+  Migrator,
+  type SqlBool,
+  type SqliteDatabase,
+  SqliteDialect,
+  type SqliteStatement,
+  type StringReference,
+  sql,
+} from "kysely";
 import { migrations } from "./migrations/index.js";
+import { isPostgres, isPostgresUrl, openPostgres } from "./postgres.js";
 import type { Database } from "./schema.js";
 
 export type Db = Kysely<Database>;
 
 /**
- * Opens the embedded SQLite database in `dataDir` (WAL, so readers never wait on
- * the writer) and brings its schema up to date. Only dialect-neutral Kysely is
- * used above this function, so a PostgreSQL dialect can be dropped in here.
+ * Opens the store and brings its schema up to date: the PostgreSQL database at `url`
+ * (a postgres:// or postgresql:// URL) when one is given, else the embedded SQLite file in
+ * `dataDir` (WAL, so readers never wait on the writer). Only dialect-neutral Kysely is
+ * used above this module; the few differences are helpers here and in postgres.ts.
  */
-export async function openDatabase(dataDir: string): Promise<Db> {
+export async function openDatabase(dataDir: string, url?: string | null): Promise<Db> {
+  if (url && !isPostgresUrl(url)) {
+    throw new Error("the database must be a postgres:// or postgresql:// URL (or none, for SQLite)");
+  }
+  const db = url ? openPostgres(url) : openSqlite(dataDir);
+  try {
+    await migrate(db);
+  } catch (error) {
+    await db.destroy();
+    throw error;
+  }
+  return db;
+}
+
+function openSqlite(dataDir: string): Db {
   fs.mkdirSync(dataDir, { recursive: true });
   const sqlite = new SQLite(path.join(dataDir, "nimbus.sqlite"));
   sqlite.pragma("journal_mode = WAL");
@@ -20,9 +47,7 @@ export async function openDatabase(dataDir: string): Promise<Db> {
   sqlite.pragma("foreign_keys = ON");
   sqlite.pragma("busy_timeout = 5000");
   registerRegexp(sqlite);
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
-  await migrate(db);
-  return db;
+  return new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
 }
 
 export async function migrate(db: Db): Promise<void> {
@@ -62,9 +87,63 @@ export function withStatementCache(sqlite: SQLite.Database): SqliteDatabase {
   };
 }
 
+/** The values an integer column holds: 32 bits, PostgreSQL's integer (SQLite's are wider). */
+const INTEGER_MIN = -(2 ** 31);
+const INTEGER_MAX = 2 ** 31 - 1;
+
 /**
- * SQLite has the REGEXP operator but no implementation of it; nova's name and ip
- * filters are regular expressions (PostgreSQL's `~` is the equivalent there).
+ * Whether `value` may be compared with an integer column. PostgreSQL refuses (an error) a
+ * parameter outside the column's type where SQLite merely finds no row, so a query given
+ * such a value (an id or filter from a request) answers without asking: no row equals it.
+ */
+export function fitsInteger(value: number): boolean {
+  return Number.isInteger(value) && value >= INTEGER_MIN && value <= INTEGER_MAX;
+}
+
+/** `column >= min` on an integer column, for any number `min` a request may give. */
+export function integerAtLeast<DB, TB extends keyof DB>(
+  eb: ExpressionBuilder<DB, TB>,
+  column: StringReference<DB, TB>,
+  min: number,
+): Expression<SqlBool> {
+  const bound = Math.ceil(min);
+  if (bound > INTEGER_MAX) return eb.lit(false);
+  return sql<SqlBool>`${eb.ref(column)} >= ${Math.max(bound, INTEGER_MIN)}`;
+}
+
+/**
+ * `column` matches the regular expression `pattern` (unanchored, case-sensitive), as
+ * nova's name, hostname and ip filters ask: SQLite's REGEXP, which has no implementation
+ * until registerRegexp gives it JavaScript's, or PostgreSQL's `~` (its POSIX advanced
+ * expressions read the patterns clients send, literals, classes, anchors, repeats and
+ * groups, as JavaScript does). A pattern the engine cannot read matches nothing:
+ * registerRegexp says so on SQLite, listRegexpRows on PostgreSQL.
+ */
+export function matchesRegexp<DB, TB extends keyof DB>(
+  db: Db,
+  eb: ExpressionBuilder<DB, TB>,
+  column: StringReference<DB, TB>,
+  pattern: string,
+): Expression<SqlBool> {
+  return sql<SqlBool>`${eb.ref(column)} ${sql.raw(isPostgres(db) ? "~" : "regexp")} ${pattern}`;
+}
+
+/**
+ * Runs a query that may hold matchesRegexp conditions; on PostgreSQL an invalid pattern is
+ * an error (SQLSTATE 2201B) rather than no match, so it is turned into no rows here.
+ */
+export async function listRegexpRows<T>(query: Promise<T[]>): Promise<T[]> {
+  try {
+    return await query;
+  } catch (error) {
+    if ((error as { code?: unknown } | null)?.code === "2201B") return [];
+    throw error;
+  }
+}
+
+/**
+ * SQLite has the REGEXP operator but no implementation of it: this one is JavaScript's
+ * RegExp.test, with a pattern it cannot compile matching nothing.
  */
 function registerRegexp(sqlite: SQLite.Database): void {
   const cache = new Map<string, RegExp | null>();

@@ -1,5 +1,5 @@
 import type { Expression, ExpressionBuilder, SqlBool, Transaction } from "kysely";
-import type { Db } from "./database.js";
+import { type Db, integerAtLeast, listRegexpRows, matchesRegexp } from "./database.js";
 import type { Database, FlavorRow, NewFlavorRow } from "./schema.js";
 
 export type Executor = Db | Transaction<Database>;
@@ -87,9 +87,9 @@ export class FlavorRepository {
           c.push(eb.or([eb("is_public", "=", 1), ...shared]));
         }
         if (f.enabledOnly) c.push(eb("disabled", "=", 0));
-        if (f.minMemoryMb !== undefined) c.push(eb("memory_mb", ">=", f.minMemoryMb));
-        if (f.minRootGb !== undefined) c.push(eb("root_gb", ">=", f.minRootGb));
-        if (f.nameRegex !== undefined) c.push(eb("name", "regexp", f.nameRegex));
+        if (f.minMemoryMb !== undefined) c.push(integerAtLeast(eb, "memory_mb", f.minMemoryMb));
+        if (f.minRootGb !== undefined) c.push(integerAtLeast(eb, "root_gb", f.minRootGb));
+        if (f.nameRegex !== undefined) c.push(matchesRegexp(this.db, eb, "name", f.nameRegex));
         if (marker) {
           // keyset pagination on (sort column, flavorid), both in the requested direction
           const op = f.sortDir === "asc" ? ">" : "<";
@@ -104,7 +104,7 @@ export class FlavorRepository {
         return eb.and(c);
       });
     query = query.orderBy((eb) => column(eb), f.sortDir).orderBy("flavorid", f.sortDir);
-    return query.limit(f.limit).execute();
+    return listRegexpRows(query.limit(f.limit).execute());
   }
 
   /** Inserts a flavor, or names the unique column that already holds its value. */

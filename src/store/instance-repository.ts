@@ -1,6 +1,6 @@
 import type { Expression, ExpressionBuilder, SqlBool, Transaction } from "kysely";
 import { type Instance, type InstanceAddress, toInstance } from "../services/compute/instance.js";
-import type { Db } from "./database.js";
+import { type Db, fitsInteger, listRegexpRows, matchesRegexp } from "./database.js";
 import type { Database, InstanceRow, InstanceUpdate, NewInstanceRow } from "./schema.js";
 
 type Executor = Db | Transaction<Database>;
@@ -153,7 +153,9 @@ export class InstanceRepository {
     await executor.deleteFrom("instance_faults").where("instance_uuid", "=", uuid).execute();
   }
 
+  /** Call in a transaction: two replacements of one server's metadata run one after the other. */
   async replaceMetadata(executor: Executor, uuid: string, metadata: Record<string, string>) {
+    await this.#lock(executor, uuid);
     await executor.deleteFrom("instance_metadata").where("instance_uuid", "=", uuid).execute();
     const rows = Object.entries(metadata).map(([key, value]) => ({ instance_uuid: uuid, key, value }));
     if (rows.length > 0) await executor.insertInto("instance_metadata").values(rows).execute();
@@ -192,10 +194,25 @@ export class InstanceRepository {
     return this.hydrate(rows);
   }
 
+  /** Call in a transaction: two replacements of one server's tags run one after the other. */
   async replaceTags(executor: Executor, uuid: string, tags: string[]) {
+    await this.#lock(executor, uuid);
     await executor.deleteFrom("instance_tags").where("instance_uuid", "=", uuid).execute();
     const rows = [...new Set(tags)].map((tag) => ({ instance_uuid: uuid, tag }));
     if (rows.length > 0) await executor.insertInto("instance_tags").values(rows).execute();
+  }
+
+  /**
+   * Takes the server's row lock for the rest of the transaction (a no-op update), so that
+   * PostgreSQL's concurrent delete-and-insert of its parts cannot collide on their keys.
+   * SQLite's single writer serialises them anyway.
+   */
+  async #lock(executor: Executor, uuid: string): Promise<void> {
+    await executor
+      .updateTable("instances")
+      .set((eb) => ({ updated_at: eb.ref("updated_at") }))
+      .where("uuid", "=", uuid)
+      .execute();
   }
 
   async list(filter: InstanceFilter): Promise<Instance[]> {
@@ -209,7 +226,7 @@ export class InstanceRepository {
         key.direction === "asc" ? ob.asc().nullsFirst() : ob.desc().nullsLast(),
       );
     }
-    const rows = await query.limit(filter.limit).execute();
+    const rows = await listRegexpRows(query.limit(filter.limit).execute());
     return this.hydrate(rows);
   }
 
@@ -219,8 +236,8 @@ export class InstanceRepository {
     if (f.deleted === "exclude") c.push(eb("deleted", "=", 0));
     if (f.deleted === "only") c.push(eb("deleted", "=", 1));
     if (f.uuids) c.push(f.uuids.length ? eb("uuid", "in", f.uuids) : eb.val(false));
-    if (f.nameRegex !== undefined) c.push(eb("display_name", "regexp", f.nameRegex));
-    if (f.hostnameRegex !== undefined) c.push(eb("hostname", "regexp", f.hostnameRegex));
+    if (f.nameRegex !== undefined) c.push(matchesRegexp(this.db, eb, "display_name", f.nameRegex));
+    if (f.hostnameRegex !== undefined) c.push(matchesRegexp(this.db, eb, "hostname", f.hostnameRegex));
     for (const [regex, v4] of [
       [f.ipRegex, true],
       [f.ip6Regex, false],
@@ -233,7 +250,7 @@ export class InstanceRepository {
           eb
             .selectFrom("fixed_ips")
             .select("instance_uuid")
-            .where("address", "regexp", regex)
+            .where((sub) => matchesRegexp(this.db, sub, "address", regex))
             .where("address", v4 ? "not like" : "like", "%:%")
             .$narrowType<{ instance_uuid: string }>(),
         ),
@@ -263,8 +280,12 @@ export class InstanceRepository {
     ] as const;
     for (const [column, value] of equal) if (value !== undefined) c.push(eb(column, "=", value));
     if (f.locked !== undefined) c.push(eb("locked", "=", f.locked ? 1 : 0));
-    if (f.progress !== undefined) c.push(eb("progress", "=", f.progress));
-    if (f.powerStates) c.push(eb("power_state", "in", f.powerStates.length ? f.powerStates : [-1]));
+    if (f.progress !== undefined)
+      c.push(fitsInteger(f.progress) ? eb("progress", "=", f.progress) : eb.lit(false));
+    if (f.powerStates) {
+      const states = f.powerStates.filter(fitsInteger);
+      c.push(eb("power_state", "in", states.length ? states : [-1]));
+    }
     if (f.changesSince !== undefined) c.push(eb("updated_at", ">=", f.changesSince));
     if (f.changesBefore !== undefined) c.push(eb("updated_at", "<=", f.changesBefore));
     const tagged = (tag: string) =>

@@ -30,6 +30,7 @@ export interface Database {
   aggregate_hosts: { id: Generated<number>; aggregate_id: number; host: string };
   aggregate_metadata: { aggregate_id: number; key: string; value: string };
   quota_classes: { class_name: string; resource: string; hard_limit: number };
+  migrations: MigrationTable;
 }
 
 export interface ProjectTable {
@@ -314,3 +315,27 @@ export interface AggregateTable {
   updated_at: string | null;
 }
 export type AggregateRow = Selectable<AggregateTable>;
+
+/** A server's move (0009): nova's migration record, its status walk and who asked for it. */
+export interface MigrationTable {
+  id: Generated<number>;
+  uuid: string;
+  instance_uuid: string;
+  /** "migration" (cold), "resize", "live-migration" or "evacuation". */
+  migration_type: string;
+  status: string;
+  source_compute: string | null;
+  source_node: string | null;
+  dest_compute: string | null;
+  dest_node: string | null;
+  /** The destination host's IP address. */
+  dest_host: string | null;
+  old_flavor_id: string | null;
+  new_flavor_id: string | null;
+  user_id: string;
+  project_id: string;
+  created_at: string;
+  updated_at: string | null;
+}
+export type MigrationRow = Selectable<MigrationTable>;
+export type MigrationUpdate = Updateable<MigrationTable>;

@@ -114,7 +114,7 @@ export class TaskRepository {
   async countOpen(): Promise<number> {
     const row = await this.db
       .selectFrom("tasks")
-      .select((eb) => eb.fn.countAll<number>().as("n"))
+      .select((eb) => eb.fn.countAll().as("n"))
       .where("state", "in", ["pending", "running"])
       .executeTakeFirstOrThrow();
     return Number(row.n);

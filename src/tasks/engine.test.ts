@@ -1,14 +1,13 @@
 import pino from "pino";
 import { describe, expect, it } from "vitest";
-import { tempDir } from "../../test/helpers.js";
-import { openDatabase } from "../store/database.js";
+import { openTestDatabase } from "../store/testing.js";
 import { TaskCancelled, TaskEngine, type TaskHandler } from "./engine.js";
 
 const log = pino({ level: "silent" });
 
 describe("TaskEngine", () => {
   it("runs the steps of a task in order and removes it when done", async () => {
-    const db = await openDatabase(tempDir());
+    const { db, close } = await openTestDatabase();
     const engine = new TaskEngine(db, log, { pollMs: 20 });
     const seen: string[] = [];
     engine.register<{ tag: string }>({
@@ -25,11 +24,11 @@ describe("TaskEngine", () => {
     await engine.stop();
     expect(seen).toEqual(["a-x", "b-x"]);
     expect(await db.selectFrom("tasks").selectAll().execute()).toEqual([]);
-    await db.destroy();
+    await close();
   });
 
   it("calls onFailure once and keeps the failed row when a step throws", async () => {
-    const db = await openDatabase(tempDir());
+    const { db, close } = await openTestDatabase();
     const engine = new TaskEngine(db, log, { pollMs: 20 });
     const failures: string[] = [];
     engine.register({
@@ -48,11 +47,11 @@ describe("TaskEngine", () => {
     expect(failures).toEqual(["Error: host on fire"]);
     const rows = await db.selectFrom("tasks").selectAll().execute();
     expect(rows.map((r) => [r.state, r.last_error])).toEqual([["failed", "Error: host on fire"]]);
-    await db.destroy();
+    await close();
   });
 
   it("ends a cancelled task quietly", async () => {
-    const db = await openDatabase(tempDir());
+    const { db, close } = await openTestDatabase();
     const engine = new TaskEngine(db, log, { pollMs: 20 });
     let failed = false;
     engine.register({
@@ -72,12 +71,11 @@ describe("TaskEngine", () => {
     await engine.stop();
     expect(failed).toBe(false);
     expect(await db.selectFrom("tasks").selectAll().execute()).toEqual([]);
-    await db.destroy();
+    await close();
   });
 
   it("resumes a task left running by a dead process at the step it was on", async () => {
-    const dir = tempDir();
-    const db = await openDatabase(dir);
+    const { db, close } = await openTestDatabase();
     const seen: number[] = [];
     const handler: TaskHandler = {
       kind: "resumable",
@@ -103,11 +101,11 @@ describe("TaskEngine", () => {
     await second.drain(5000);
     await second.stop();
     expect(seen).toEqual([1, 2]);
-    await db.destroy();
+    await close();
   });
 
   it("lets only one of two engines claim a task", async () => {
-    const db = await openDatabase(tempDir());
+    const { db, close } = await openTestDatabase();
     const a = new TaskEngine(db, log, { pollMs: 10 });
     const b = new TaskEngine(db, log, { pollMs: 10 });
     let runs = 0;
@@ -128,6 +126,6 @@ describe("TaskEngine", () => {
     await a.drain(10_000);
     await Promise.all([a.stop(), b.stop()]);
     expect(runs).toBe(20);
-    await db.destroy();
+    await close();
   });
 });

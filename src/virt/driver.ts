@@ -32,6 +32,60 @@ export interface HostCapacity {
   hostIp: string;
 }
 
+/** nova's power_state.STATE_MAP: the names of power states in diagnostics and in nova's messages. */
+export const POWER_STATE_NAMES: Readonly<Record<number, string>> = {
+  0: "pending",
+  1: "running",
+  3: "paused",
+  4: "shutdown",
+  6: "crashed",
+  7: "suspended",
+};
+
+/** A guest's network interface as the compute layer allocated it. */
+export interface GuestNic {
+  mac: string;
+}
+
+/**
+ * What a host can tell about one of its guests: nova's Diagnostics object field for field
+ * (its 2.48 format), less config_drive, which is the server's and not the host's. Counters
+ * the host cannot read are null.
+ */
+export interface GuestDiagnostics {
+  /** A name of {@link POWER_STATE_NAMES}. */
+  state: string;
+  /** Which of nova's drivers the format follows: nova admits only libvirt, ironic, vmwareapi and xenapi. */
+  driver: "libvirt" | "ironic" | "vmwareapi" | "xenapi";
+  hypervisor: string | null;
+  hypervisor_os: string | null;
+  /** Seconds since the guest booted. */
+  uptime: number | null;
+  cpu_details: Array<{ id: number | null; time: number | null; utilisation: number | null }>;
+  nic_details: Array<{
+    mac_address: string | null;
+    rx_octets: number | null;
+    rx_errors: number | null;
+    rx_drop: number | null;
+    rx_packets: number | null;
+    rx_rate: number | null;
+    tx_octets: number | null;
+    tx_errors: number | null;
+    tx_drop: number | null;
+    tx_packets: number | null;
+    tx_rate: number | null;
+  }>;
+  disk_details: Array<{
+    read_bytes: number | null;
+    read_requests: number | null;
+    write_bytes: number | null;
+    write_requests: number | null;
+    errors_count: number | null;
+  }>;
+  /** In MiB. */
+  memory_details: { maximum: number | null; used: number | null };
+}
+
 /**
  * A hypervisor on one host. Every call acts on the host and resolves when the host has
  * done it; the power state is read back from the host, never assumed. Guests outlive
@@ -69,6 +123,8 @@ export interface Driver {
   consoleOutput(uuid: string, lines?: number): Promise<string>;
   /** NOSTATE when the host has no such guest. */
   powerState(uuid: string): Promise<PowerState>;
+  /** What the host can tell about a guest (nova's get_instance_diagnostics); `nics` are its ports. */
+  diagnostics(uuid: string, nics: readonly GuestNic[]): Promise<GuestDiagnostics>;
   /** The host's resources, read when the host registers. */
   capacity(): Promise<HostCapacity>;
   /** The host's `uptime` line (clock, time up, load average), or null when the driver cannot tell. */

@@ -79,6 +79,8 @@ export const SAMPLE_VALUES: SampleValues = {
   "%(user_data)s": "IyEvYmluL2Jhc2gKL2Jpbi9zdQplY2hvICJJIGFtIGluIHlvdSEiCg==",
   // nova's 2.71 sample server group, named by the create request's `group` hint
   "f3d86fe6-4246-4be8-b87c-eb894626c741": "{group_id}",
+  // the server of nova's external event sample
+  "3df201cf-2451-44f2-8d25-a4ca826fc1f3": "{server_id}",
 };
 
 /**
@@ -111,6 +113,12 @@ export const REQUEST_FIXES: readonly RequestFix[] = [
     reason:
       "stale doc sample (README.md, notable findings): it has personality (gone since 2.57) and lacks networks (required since 2.37), so it fails its own microversion's schema; nova's functional-test template has neither problem",
   })),
+  {
+    sample: "os-server-external-events/event-create-req.json",
+    set: { "events.0.name": "network-changed" },
+    reason:
+      "the doc sample's event name (test-event) is not one nova's schema admits; the response sample shows network-changed, the event nova's functional test sends",
+  },
 ];
 
 // ---- requests used by many rows ------------------------------------------------
@@ -863,6 +871,10 @@ export const ROWS: readonly SampleRow[] = [
     request: { method: "GET", path: "/os-hosts/{host}" },
   },
 
+  // moves of servers, what their host and other services tell about them
+  ...migrationRows(),
+  ...hostReportRows(),
+
   // the compute host as the admin APIs show it
   ...availabilityZoneRows(),
   ...hypervisorRows(),
@@ -1049,6 +1061,107 @@ function serviceRows(): SampleRow[] {
   ];
 }
 
+/**
+ * Migration records: nimbus's come from resizes here (their every field is filled in);
+ * its live migrations are refused before they start (one compute host), so no record is
+ * ever a live migration in progress and a server's list of those is empty.
+ */
+function migrationRows(): SampleRow[] {
+  const resize = action("servers/server-action-resize.json", { version: "2.1" });
+  /** A server resized (its migration finished); `before_resize` and `after_resize` mark the time around it. */
+  const resized: Step[] = [...server(), { mark: "before_resize" }, resize, drain, { mark: "after_resize" }];
+  /** The same, reverted and resized again: two records, the newer one's uuid saved as `migration_uuid`. */
+  const twice: Step[] = [
+    ...resized,
+    action("servers/server-action-revert-resize.json", { version: "2.1" }),
+    drain,
+    resize,
+    drain,
+    {
+      method: "GET",
+      path: "/os-migrations?limit=1",
+      version: "2.59",
+      save: { migration_uuid: "body:migrations[0].uuid" },
+    },
+  ];
+  const list = (sample: string, query = "", setup = resized): SampleRow => ({
+    sample: `os-migrations/${sample}`,
+    as: "admin",
+    setup,
+    request: { method: "GET", path: `/os-migrations${query}` },
+  });
+  const paged = (dir: string) => [
+    list(`${dir}/migrations-get.json`),
+    list(`${dir}/migrations-get-with-limit.json`, "?limit=1"),
+    list(`${dir}/migrations-get-with-marker.json`, "?marker={migration_uuid}", twice),
+    list(`${dir}/migrations-get-with-changes-since.json`, "?changes-since={before_resize}"),
+  ];
+  const changesBefore = (dir: string) =>
+    list(`${dir}/migrations-get-with-changes-before.json`, "?changes-before={after_resize}");
+  const inProgress = (dir: string): SampleRow => ({
+    sample: `server-migrations/${dir}/migrations-index.json`,
+    as: "admin",
+    setup: server(),
+    request: { method: "GET", path: "/servers/{server_id}/migrations" },
+  });
+  return [
+    list("migrations-get.json"),
+    list("v2.23/migrations-get.json"),
+    ...paged("v2.59"),
+    ...paged("v2.66"),
+    changesBefore("v2.66"),
+    ...paged("v2.80"),
+    changesBefore("v2.80"),
+    list("v2.80/migrations-get-with-user-or-project-id.json", "?user_id={user_id}&project_id={project_id}"),
+    inProgress("v2.23"),
+    inProgress("v2.59"),
+    inProgress("v2.80"),
+  ];
+}
+
+/** What a server's host reports (diagnostics, topology, usage audits) and what other services tell nova. */
+function hostReportRows(): SampleRow[] {
+  const get = (sample: string, path: string, as: Caller = "admin"): SampleRow => ({
+    sample,
+    as,
+    setup: server(),
+    request: { method: "GET", path },
+  });
+  return [
+    get("os-server-diagnostics/server-diagnostics-get-resp.json", "/servers/{server_id}/diagnostics"),
+    get("os-server-diagnostics/v2.48/server-diagnostics-get-resp.json", "/servers/{server_id}/diagnostics"),
+    get("os-server-topology/v2.78/servers-topology-resp.json", "/servers/{server_id}/topology"),
+    get(
+      "os-server-topology/v2.78/servers-topology-resp-user.json",
+      "/servers/{server_id}/topology",
+      "member",
+    ),
+    {
+      sample: "os-server-external-events/event-create-resp.json",
+      as: "admin",
+      setup: server(),
+      request: {
+        method: "POST",
+        path: "/os-server-external-events",
+        status: 200,
+        body: { sample: "event-create-req.json" },
+      },
+    },
+    {
+      sample: "os-instance-usage-audit-log/inst-usage-audit-log-index-get-resp.json",
+      as: "admin",
+      request: { method: "GET", path: "/os-instance_usage_audit_log" },
+      maps: ["$.*.log"],
+    },
+    {
+      sample: "os-instance-usage-audit-log/inst-usage-audit-log-show-get-resp.json",
+      as: "admin",
+      request: { method: "GET", path: "/os-instance_usage_audit_log/2012-07-01%2000:00:00" },
+      maps: ["$.*.log"],
+    },
+  ];
+}
+
 /** Response samples of APIs (or variants) nimbus does not implement: they answer 404, 400 or 410 there. */
 export const NOT_IMPLEMENTED: readonly NotImplemented[] = [
   // variants inside implemented areas
@@ -1101,8 +1214,6 @@ export const NOT_IMPLEMENTED: readonly NotImplemented[] = [
     reason:
       "host power actions and maintenance mode: nimbus answers 501 as nova does with the libvirt driver (it cannot power its host or evacuate it); nova's samples come from its fake driver",
   },
-  { samples: "os-instance-usage-audit-log/**", reason: "os-instance-usage-audit-log is not implemented" },
-  { samples: "os-migrations/**", reason: "migrations are not implemented" },
   {
     samples: "os-networks/**",
     reason: "the network proxy APIs are not implemented (the rest is removed, 410)",
@@ -1110,10 +1221,7 @@ export const NOT_IMPLEMENTED: readonly NotImplemented[] = [
   { samples: "os-remote-consoles/**", reason: "remote consoles are not implemented" },
   { samples: "os-security-group-default-rules/**", reason: "removed from nova (410)" },
   { samples: "os-security-groups/**", reason: "the security group proxy APIs are not implemented" },
-  { samples: "os-server-diagnostics/**", reason: "server diagnostics are not implemented" },
-  { samples: "os-server-external-events/**", reason: "os-server-external-events is not implemented" },
   { samples: "os-server-shares/**", reason: "server shares are not implemented" },
-  { samples: "os-server-topology/**", reason: "server topology is not implemented" },
   {
     samples: "os-services/v2.69/services-list-get-resp.json",
     reason:
@@ -1127,7 +1235,11 @@ export const NOT_IMPLEMENTED: readonly NotImplemented[] = [
   { samples: "os-virtual-interfaces/**", reason: "removed from nova (410)" },
   { samples: "os-volume_attachments/**", reason: "volumes are not implemented" },
   { samples: "os-volumes/**", reason: "volumes are not implemented" },
-  { samples: "server-migrations/**", reason: "migrations are not implemented" },
+  {
+    samples: "server-migrations/**/migrations-get.json",
+    reason:
+      "a live migration in progress: nimbus has one compute host, where a live migration is refused before it starts, so there is none to show (nova's 404: it is not in progress)",
+  },
 ];
 
 /** Differences between a sample and nimbus's answer that are accepted, each with its reason. */
@@ -1210,6 +1322,55 @@ export const ACCEPTED: readonly AcceptedDifference[] = [
     kind: "empty",
     reason:
       "positional: the sample's flavor at index 5 (nova's flavor 6) has extra specs, nimbus's there has none",
+  },
+  {
+    samples: "os-migrations/**",
+    path: "$.migrations[].links",
+    kind: "missing",
+    reason:
+      "positional: nova's samples hold a live migration in progress, which links to its server migration; nimbus's live migrations are refused before they start (one compute host), so none of its records has links",
+  },
+  {
+    samples: "server-migrations/**/migrations-index.json",
+    path: "$.migrations",
+    kind: "empty",
+    reason:
+      "the sample lists a live migration in progress; nimbus's live migrations are refused before they start (one compute host), so the list is empty",
+  },
+  {
+    samples: "os-server-diagnostics/server-diagnostics-get-resp.json",
+    path: "$.*",
+    kind: "missing",
+    reason:
+      "before 2.48 nova passes on its driver's own dictionary, here a libvirt guest's CPU, disk and interface counters; nimbus's fake host keeps no counters, so only the memory is there",
+  },
+  {
+    samples: "os-server-diagnostics/v2.48/server-diagnostics-get-resp.json",
+    path: "$.*_details**",
+    kind: "type",
+    reason:
+      "nimbus's fake host keeps no CPU time, memory use or I/O counters: nova's format gives those as null (missing values), where the sample's libvirt guest has numbers",
+  },
+  {
+    samples: "os-server-topology/**",
+    path: "$.nodes",
+    kind: "empty",
+    reason:
+      "the sample's server has a NUMA topology; nimbus's guests have none, for which nova answers no nodes",
+  },
+  {
+    samples: "os-server-topology/**",
+    path: "$.pagesize_kb",
+    kind: "type",
+    reason:
+      "the sample's server has huge pages (NUMA); nimbus's guests have no NUMA topology, for which nova answers null",
+  },
+  {
+    samples: "os-instance-usage-audit-log/**",
+    path: "$.*.log",
+    kind: "empty",
+    reason:
+      "the log holds the task logs of nova's periodic usage audit, one per compute host that ran it; nimbus runs no such audit, so there are none (its one host is in hosts_not_run)",
   },
 ];
 
@@ -1319,6 +1480,35 @@ export const REQUEST_ROWS: readonly RequestRow[] = [
     request: action(sample.split("/").at(-1)!, { status: 400 }),
     empty: false,
   })),
+  // live migrations of the server-migrations samples: forced to the server's own host before
+  // 2.30 (refused at once, the API waiting for the conductor), else refused after the 202
+  ...(
+    [
+      ["v2.22", 400],
+      ["v2.24", 400],
+      ["v2.65", 202],
+      ["v2.80", 202],
+    ] as const
+  ).map(([dir, status]) => ({
+    sample: `server-migrations/${dir}/live-migrate-server.json`,
+    as: "admin" as const,
+    setup: server(),
+    request: action("live-migrate-server.json", { status }),
+    empty: status === 202,
+  })),
+  {
+    sample: "server-migrations/v2.22/force_complete.json",
+    as: "admin",
+    setup: server(),
+    // no live migration runs, so there is none to force (nova's 409 for a server not migrating)
+    request: {
+      method: "POST",
+      path: "/servers/{server_id}/migrations/1/action",
+      status: 409,
+      body: { sample: "force_complete.json" },
+    },
+    empty: false,
+  },
   {
     sample: "servers/server-action-reboot.json",
     setup: server(),

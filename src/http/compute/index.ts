@@ -14,13 +14,18 @@ import { flavorExtraSpecRoutes } from "./flavor-extra-specs.js";
 import { flavorRoutes } from "./flavors.js";
 import { hostRoutes } from "./hosts.js";
 import { hypervisorRoutes } from "./hypervisors.js";
+import { instanceUsageAuditLogRoutes } from "./instance-usage-audit-log.js";
 import { keypairRoutes } from "./keypairs.js";
 import { limitRoutes } from "./limits.js";
+import { migrationRoutes } from "./migrations.js";
 import { quotaClassSetRoutes } from "./quota-class-sets.js";
 import { quotaSetRoutes } from "./quota-sets.js";
 import type { ActionRouteDef, RouteDef } from "./router.js";
 import { serverActionRoutes } from "./server-actions.js";
+import { serverDiagnosticsRoutes } from "./server-diagnostics.js";
+import { serverExternalEventRoutes } from "./server-external-events.js";
 import { serverGroupRoutes } from "./server-groups.js";
+import { serverMigrationRoutes } from "./server-migrations.js";
 import { serverPasswordRoutes } from "./server-password.js";
 import { instanceActionRoutes, ipRoutes, serverMetadataRoutes, serverTagRoutes } from "./server-resources.js";
 import { serverRoutes } from "./servers.js";
@@ -64,5 +69,10 @@ export function computeRoutes(deps: ComputeApiDeps): Array<RouteDef | ActionRout
     ...aggregateRoutes(deps),
     ...quotaClassSetRoutes(deps),
     ...hostRoutes(deps),
+    ...migrationRoutes(deps.compute),
+    ...serverMigrationRoutes(deps.compute),
+    ...serverExternalEventRoutes(deps.compute),
+    ...instanceUsageAuditLogRoutes(deps),
+    ...serverDiagnosticsRoutes(deps.compute),
   ];
 }

@@ -5,6 +5,7 @@ import { InstanceActionRepository } from "../../store/instance-action-repository
 import { type InstanceFilter, InstanceRepository } from "../../store/instance-repository.js";
 import type { Database, InstanceRow, InstanceUpdate } from "../../store/schema.js";
 import type { TaskEngine } from "../../tasks/engine.js";
+import { type Driver, type GuestDiagnostics, POWER_STATE_NAMES } from "../../virt/driver.js";
 import type { DriverRegistry } from "../../virt/registry.js";
 import type { AuthContext } from "../context.js";
 import {
@@ -18,6 +19,7 @@ import {
 } from "../errors.js";
 import type { NetworkService, RequestedNetworks } from "../network/network-service.js";
 import type { FlavorSnapshot, Instance } from "./instance.js";
+import { MigrationRecords, MigrationType, requesterOf } from "./migration-records.js";
 import type { ComputePorts, FlavorInfo } from "./ports.js";
 import { NO_VALID_HOST } from "./server-group-service.js";
 import { ACTIONS, type ActionName, checkGuard, type GuardedInstance } from "./state-machine.js";
@@ -25,6 +27,7 @@ import {
   CONDUCTOR_HOST,
   type LiveMigrationTarget,
   liveMigrationDestination,
+  liveMigrationForcedTo,
   MigrationRefused,
 } from "./tasks/conductor.js";
 import { PowerState, VmState } from "./vm-states.js";
@@ -120,6 +123,42 @@ const MAX_TAGS = 50;
 /** Tags change only in these states (nova's server-tags controller check). */
 const TAGGABLE = new Set<string>([VmState.ACTIVE, VmState.PAUSED, VmState.SUSPENDED, VmState.STOPPED]);
 
+/**
+ * The power-update event's tags (2.76): the action nova records, the settled state
+ * (vm_state, power_state) the server must be in for it to apply, and where it goes.
+ */
+const POWER_UPDATES = new Map<
+  string,
+  {
+    action: string;
+    from: [string, number];
+    taskState: string;
+    run: (driver: Driver, uuid: string) => Promise<void>;
+    vmState: string;
+  }
+>([
+  [
+    "POWER_ON",
+    {
+      action: "start",
+      from: [VmState.STOPPED, PowerState.SHUTDOWN],
+      taskState: "powering-on",
+      run: (driver, uuid) => driver.powerOn(uuid),
+      vmState: VmState.ACTIVE,
+    },
+  ],
+  [
+    "POWER_OFF",
+    {
+      action: "stop",
+      from: [VmState.ACTIVE, PowerState.RUNNING],
+      taskState: "powering-off",
+      run: (driver, uuid) => driver.powerOff(uuid),
+      vmState: VmState.STOPPED,
+    },
+  ],
+]);
+
 /** Nova's sanitize_hostname: lowercase, runs of other characters become '-', at most 63 long. */
 export function sanitizeHostname(name: string): string {
   const cleaned = name
@@ -168,6 +207,7 @@ function generatePassword(): string {
 export class ComputeService {
   readonly instances: InstanceRepository;
   readonly actions: InstanceActionRepository;
+  readonly migrations: MigrationRecords;
 
   constructor(
     private readonly db: Db,
@@ -178,6 +218,7 @@ export class ComputeService {
   ) {
     this.instances = new InstanceRepository(db);
     this.actions = new InstanceActionRepository(db);
+    this.migrations = new MigrationRecords(db);
   }
 
   // ---- reading ------------------------------------------------------------
@@ -462,6 +503,7 @@ export class ComputeService {
     const snapshot = flavorSnapshot(flavor);
     await this.#accept(ctx, uuid, "resize", "resize", {
       kind: "resize",
+      payload: { requester: requesterOf(ctx) },
       changes: {
         old_flavor: JSON.stringify(instance.flavor),
         new_flavor: JSON.stringify(snapshot),
@@ -837,7 +879,10 @@ export class ComputeService {
       if (!this.drivers.hosts.includes(host))
         throw new InvalidInput(`Compute host ${host} could not be found.`);
     }
-    await this.#accept(ctx, uuid, "migrate", "migrate", { kind: "cold_migrate" });
+    await this.#accept(ctx, uuid, "migrate", "migrate", {
+      kind: "cold_migrate",
+      payload: { requester: requesterOf(ctx) },
+    });
   }
 
   /**
@@ -857,14 +902,112 @@ export class ComputeService {
         liveMigrationDestination(uuid, instance.host, this.drivers.hosts, target);
       } catch (error) {
         if (!(error instanceof MigrationRefused)) throw error;
+        const forced = liveMigrationForcedTo(target);
+        await this.migrations.begin(instance, MigrationType.LIVE_MIGRATION, requesterOf(ctx), forced);
+        await this.migrations.advance(instance.uuid, "error");
         await this.#recordRefusal(ctx, instance, "live-migration", "conductor_migrate_server", error);
         throw new InvalidInput(error.message);
       }
     }
     await this.#accept(ctx, uuid, "os-migrateLive", "live-migration", {
       kind: "live_migrate",
-      payload: target,
+      payload: { ...target, requester: requesterOf(ctx) },
     });
+  }
+
+  // ---- what hosts report and external services tell -----------------------------
+
+  /**
+   * What the server's host can tell about it (nova's get_instance_diagnostics): it must be
+   * placed on a host (else 409 not ready) and running there (else nova's 409, naming the
+   * power state last recorded).
+   */
+  async diagnostics(ctx: AuthContext, uuid: string): Promise<GuestDiagnostics & { config_drive: boolean }> {
+    const instance = await this.get(ctx, uuid);
+    const driver = instance.host ? this.drivers.get(instance.host) : undefined;
+    if (!driver) throw new Conflict(`Instance ${uuid} is not ready`);
+    if ((await driver.powerState(uuid)) !== PowerState.RUNNING) {
+      const state = POWER_STATE_NAMES[instance.powerState] ?? String(instance.powerState);
+      throw new Conflict(`Cannot 'get_diagnostics' instance ${uuid} while it is in power state ${state}`);
+    }
+    const found = await driver.diagnostics(uuid, instance.addresses);
+    return { ...found, config_drive: instance.configDrive !== "" };
+  }
+
+  /**
+   * An event another service sends about a server on a host (os-server-external-events):
+   * `power-update` (2.76) is the host reporting the server powered on or off; nova records
+   * it as a start or stop and, when the server sat in the opposite state, takes it there
+   * (an unknown power state is skipped). `volume-extended` is recorded as extend_volume,
+   * which ends there: nimbus attaches no volumes. The network and other events have no
+   * waiter in nimbus.
+   */
+  async externalEvent(ctx: AuthContext, uuid: string, name: string, tag: string | undefined) {
+    // as it is now: an earlier event of the same request may have changed it
+    const instance = await this.instances.get(uuid);
+    if (!instance || instance.deleted) return;
+    if (name === "volume-extended") {
+      await this.#hostEvent(ctx, instance, "extend_volume", "compute_extend_volume", async () => undefined);
+      return;
+    }
+    const update = name === "power-update" && tag !== undefined ? POWER_UPDATES.get(tag) : undefined;
+    if (!update) return;
+    await this.#hostEvent(ctx, instance, update.action, "compute_power_update", async (driver) => {
+      // a no-op unless the server is settled in the state opposite to the one reported
+      const [vmState, powerState] = update.from;
+      if (instance.taskState !== null || instance.vmState !== vmState || instance.powerState !== powerState)
+        return;
+      const claimed = await this.instances.update(
+        this.db,
+        uuid,
+        { task_state: update.taskState },
+        { taskState: null, notDeleted: true },
+      );
+      // another action took the server meanwhile: nova lets that one win
+      if (!claimed) return;
+      await update.run(driver, uuid);
+      await this.instances.update(this.db, uuid, {
+        vm_state: update.vmState,
+        power_state: await driver.powerState(uuid),
+        task_state: null,
+      });
+    });
+  }
+
+  /**
+   * An action the compute host handles for a request the API has already answered (nova's
+   * RPC cast): recorded with its one event; a failure clears the task_state, becomes the
+   * server's fault and fails the action, as nova's compute decorators do.
+   */
+  async #hostEvent(
+    ctx: AuthContext,
+    instance: Instance,
+    action: string,
+    event: string,
+    work: (driver: Driver) => Promise<void>,
+  ): Promise<void> {
+    const actionId = await this.actions.start(this.db, {
+      instanceUuid: instance.uuid,
+      action,
+      requestId: ctx.requestId,
+      projectId: instance.projectId,
+      userId: ctx.userId,
+    });
+    const eventId = await this.actions.startEvent(actionId, event, instance.host ?? "");
+    try {
+      const driver = instance.host ? this.drivers.get(instance.host) : undefined;
+      if (!driver) throw new Error(`host ${instance.host} of instance ${instance.uuid} is not available`);
+      await work(driver);
+      await this.actions.finishEvent(eventId, "Success");
+      await this.actions.finish(actionId, null);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      const traceback = error instanceof Error ? (error.stack ?? message) : message;
+      await this.instances.update(this.db, instance.uuid, { task_state: null }, { notDeleted: true });
+      await this.instances.setFault(this.db, instance.uuid, 500, message, traceback);
+      await this.actions.finishEvent(eventId, "Error", { message, traceback });
+      await this.actions.finish(actionId, "Error");
+    }
   }
 
   /** The encrypted administrator password the guest left for os-server-password ("" when none). */

@@ -1,11 +1,11 @@
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import YAML from "yaml";
 import { type Config, defaultConfig } from "../../config.js";
-import { type Db, openDatabase } from "../../store/database.js";
+import type { Db } from "../../store/database.js";
 import { IdentityRepository } from "../../store/identity-repository.js";
+import { openTestDatabase } from "../../store/testing.js";
 import { bootstrapIdentity } from "./bootstrap.js";
 import { verifyPassword } from "./passwords.js";
 
@@ -13,18 +13,17 @@ describe("bootstrapIdentity", () => {
   let dataDir: string;
   let config: Config;
   let db: Db;
+  let close: () => Promise<void>;
   const env = { NIMBUS_ADMIN_PASSWORD: "admin-pw", NIMBUS_DEMO_PASSWORD: "demo-pw" };
   const cloudsFile = () => path.join(dataDir, "clouds.yaml");
 
   beforeEach(async () => {
-    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "nimbus-bootstrap-"));
+    ({ db, dataDir, close } = await openTestDatabase());
     config = defaultConfig({ dataDir, logLevel: "silent", publicUrl: "http://cloud.test:8774" });
-    db = await openDatabase(dataDir);
   });
 
   afterEach(async () => {
-    await db.destroy();
-    fs.rmSync(dataDir, { recursive: true, force: true });
+    await close();
   });
 
   it("creates roles, the admin and demo projects and users, and clouds.yaml on first start", async () => {

@@ -1,9 +1,7 @@
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { defaultConfig } from "../../config.js";
-import { type Db, openDatabase } from "../../store/database.js";
+import type { Db } from "../../store/database.js";
+import { openTestDatabase } from "../../store/testing.js";
 import type { AuthContext } from "../context.js";
 import { type BootstrapResult, bootstrapIdentity } from "./bootstrap.js";
 import {
@@ -21,6 +19,7 @@ const TTL = 600;
 describe("IdentityService", () => {
   let dataDir: string;
   let db: Db;
+  let close: () => Promise<void>;
   let now: Date;
   let identity: IdentityService;
   let boot: BootstrapResult;
@@ -41,14 +40,13 @@ describe("IdentityService", () => {
     (await identity.authenticate(tokenId, "req-test"))!;
 
   beforeEach(async () => {
-    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "nimbus-identity-service-"));
+    ({ db, dataDir, close } = await openTestDatabase());
     const config = defaultConfig({
       dataDir,
       logLevel: "silent",
       tokenTtlSeconds: TTL,
       publicUrl: "http://cloud.test",
     });
-    db = await openDatabase(dataDir);
     now = new Date("2030-01-01T00:00:00.000Z");
     identity = new IdentityService({ db, config, now: () => now });
     boot = await bootstrapIdentity(db, config, {
@@ -57,8 +55,7 @@ describe("IdentityService", () => {
   });
 
   afterEach(async () => {
-    await db.destroy();
-    fs.rmSync(dataDir, { recursive: true, force: true });
+    await close();
   });
 
   it("issues opaque random tokens and stores only their SHA-256", async () => {

@@ -1,16 +1,9 @@
-import { type ColumnDataType, type Kysely, PostgresAdapter } from "kysely";
+import type { Kysely } from "kysely";
+import { autoId } from "./support.js";
 
-// Dialect-neutral types only (text, integer, bigint): the same migration runs on
-// SQLite and PostgreSQL. Times are ISO 8601 UTC strings, booleans 0/1, JSON as text.
-
-/**
- * The one type that differs: an integer key the database assigns. SQLite's INTEGER
- * PRIMARY KEY is already that (a rowid alias); PostgreSQL needs serial.
- */
-// biome-ignore lint/suspicious/noExplicitAny: see up()
-function autoId(db: Kysely<any>): ColumnDataType {
-  return db.getExecutor().adapter instanceof PostgresAdapter ? "serial" : "integer";
-}
+// Dialect-neutral types only (text, integer, bigint, and autoId for the keys the database
+// assigns): the same migration runs on SQLite and PostgreSQL. Times are ISO 8601 UTC
+// strings, booleans 0/1, JSON as text.
 
 // biome-ignore lint/suspicious/noExplicitAny: migrations must not depend on the current schema type
 export async function up(db: Kysely<any>): Promise<void> {

@@ -1,4 +1,5 @@
-import { type ColumnDataType, type Kysely, PostgresAdapter } from "kysely";
+import type { Kysely } from "kysely";
+import { autoId } from "./support.js";
 
 // Compute hosts, as nova's `services` and `compute_nodes` tables keep them:
 //
@@ -12,12 +13,6 @@ import { type ColumnDataType, type Kysely, PostgresAdapter } from "kysely";
 //   capacity its driver reported when the host registered. The row outlives a deleted
 //   service, so a host that comes back keeps its hypervisor ids, as nova's persistent
 //   node identity does.
-
-/** An integer key the database assigns (as 0001-initial's autoId). */
-// biome-ignore lint/suspicious/noExplicitAny: see up()
-function autoId(db: Kysely<any>): ColumnDataType {
-  return db.getExecutor().adapter instanceof PostgresAdapter ? "serial" : "integer";
-}
 
 // biome-ignore lint/suspicious/noExplicitAny: migrations must not depend on the current schema type
 export async function up(db: Kysely<any>): Promise<void> {

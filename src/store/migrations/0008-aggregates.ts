@@ -1,4 +1,5 @@
-import { type ColumnDataType, type Kysely, PostgresAdapter } from "kysely";
+import type { Kysely } from "kysely";
+import { autoId } from "./support.js";
 
 // Host aggregates and quota classes, as nova's API database keeps them:
 //
@@ -11,12 +12,6 @@ import { type ColumnDataType, type Kysely, PostgresAdapter } from "kysely";
 //   aggregate's hosts their availability zone.
 // - quota_classes: limits per class and resource. Only the `default` class has an
 //   effect (it replaces the built-in default limits); nova stores any other name too.
-
-/** An integer key the database assigns (as 0001-initial's autoId). */
-// biome-ignore lint/suspicious/noExplicitAny: see up()
-function autoId(db: Kysely<any>): ColumnDataType {
-  return db.getExecutor().adapter instanceof PostgresAdapter ? "serial" : "integer";
-}
 
 // biome-ignore lint/suspicious/noExplicitAny: migrations must not depend on the current schema type
 export async function up(db: Kysely<any>): Promise<void> {

@@ -6,6 +6,7 @@ import * as serverGroups from "./0005-server-groups.js";
 import * as computeHosts from "./0006-compute-hosts.js";
 import * as shelvedImage from "./0007-shelved-image.js";
 import * as aggregates from "./0008-aggregates.js";
+import * as migrationRecords from "./0009-migrations.js";
 
 /** Every migration, in order. Names sort lexically, as Kysely's migrator requires. */
 export const migrations: Record<string, Migration> = {
@@ -16,4 +17,5 @@ export const migrations: Record<string, Migration> = {
   "0006-compute-hosts": computeHosts,
   "0007-shelved-image": shelvedImage,
   "0008-aggregates": aggregates,
+  "0009-migrations": migrationRecords,
 };

@@ -1,12 +1,21 @@
 import os from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
 import { PowerState } from "../../services/compute/vm-states.js";
-import type { Driver, GuestSpec, HostCapacity } from "../driver.js";
+import {
+  type Driver,
+  type GuestDiagnostics,
+  type GuestNic,
+  type GuestSpec,
+  type HostCapacity,
+  POWER_STATE_NAMES,
+} from "../driver.js";
 
 interface FakeGuest {
   spec: GuestSpec;
   power: PowerState;
   console: string[];
+  /** When it last booted (ms since the epoch). */
+  bootedAt?: number;
 }
 
 export interface FakeDriverOptions {
@@ -100,6 +109,7 @@ export class FakeDriver implements Driver {
     this.#log(guest, `cloud-init: hostname set to ${spec.hostname}`);
     this.#log(guest, `${spec.hostname} login:`);
     guest.power = PowerState.RUNNING;
+    guest.bootedAt = Date.now();
   }
 
   async spawn(spec: GuestSpec): Promise<void> {
@@ -207,6 +217,52 @@ export class FakeDriver implements Driver {
 
   async powerState(uuid: string): Promise<PowerState> {
     return this.#guests.get(uuid)?.power ?? PowerState.NOSTATE;
+  }
+
+  /**
+   * What the simulated host knows of a guest: its power, how long since it booted, its
+   * size, its ports and its one disk. A simulated guest's CPU and I/O counters are not
+   * kept, so they are null (nova's "missing values"). nova's fake driver also answers in
+   * libvirt's format, the hypervisor being this host's type.
+   */
+  async diagnostics(uuid: string, nics: readonly GuestNic[]): Promise<GuestDiagnostics> {
+    const guest = this.#guest(uuid);
+    const booted = guest.bootedAt;
+    return {
+      state: POWER_STATE_NAMES[guest.power] ?? "pending",
+      driver: "libvirt",
+      hypervisor: this.#capacity.hypervisorType,
+      hypervisor_os: os.platform(),
+      uptime: booted === undefined ? null : Math.floor((Date.now() - booted) / 1000),
+      cpu_details: Array.from({ length: guest.spec.vcpus }, (_, id) => ({
+        id,
+        time: null,
+        utilisation: null,
+      })),
+      nic_details: nics.map((nic) => ({
+        mac_address: nic.mac,
+        rx_octets: null,
+        rx_errors: null,
+        rx_drop: null,
+        rx_packets: null,
+        rx_rate: null,
+        tx_octets: null,
+        tx_errors: null,
+        tx_drop: null,
+        tx_packets: null,
+        tx_rate: null,
+      })),
+      disk_details: [
+        {
+          read_bytes: null,
+          read_requests: null,
+          write_bytes: null,
+          write_requests: null,
+          errors_count: null,
+        },
+      ],
+      memory_details: { maximum: guest.spec.memoryMb, used: null },
+    };
   }
 
   async capacity(): Promise<HostCapacity> {

@@ -1,4 +1,5 @@
 import { hostname } from "node:os";
+import type { Destination } from "../migration-records.js";
 
 /**
  * What nova's conductor and scheduler decide for the moves of a server: where it may go.
@@ -41,6 +42,14 @@ export function coldMigrationDestination(source: string | null, hosts: readonly 
 export interface LiveMigrationTarget {
   host: string | null;
   forced: boolean;
+}
+
+/**
+ * The destination nova's conductor records on a live migration as it begins: the host
+ * when it was forced (the scheduler is bypassed); otherwise none until one is chosen.
+ */
+export function liveMigrationForcedTo(target: LiveMigrationTarget): Destination | undefined {
+  return target.host !== null && target.forced ? { compute: target.host, node: null, host: null } : undefined;
 }
 
 /**

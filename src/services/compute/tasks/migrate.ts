@@ -1,9 +1,11 @@
 import type { TaskHandler } from "../../../tasks/engine.js";
+import { MigrationRecords, MigrationType, type Requester, requesterIn } from "../migration-records.js";
 import {
   CONDUCTOR_HOST,
   coldMigrationDestination,
   type LiveMigrationTarget,
   liveMigrationDestination,
+  liveMigrationForcedTo,
   NoValidHost,
 } from "./conductor.js";
 import { revertTaskState } from "./revert.js";
@@ -16,8 +18,10 @@ const NO_MOVES = "moving a server between compute hosts is not supported by nimb
  * migrate (cold): the conductor asks the scheduler for another host. When there is none
  * (one compute host), nova's conductor puts the server back as it was (RESIZE → its
  * status before), records the fault and fails the action; the API had answered 202.
+ * Its migration record goes from pre-migrating to error.
  */
 export function coldMigrateTask(s: TaskSupport): TaskHandler {
+  const migrations = new MigrationRecords(s.db);
   return {
     kind: "cold_migrate",
     steps: [
@@ -25,6 +29,7 @@ export function coldMigrateTask(s: TaskSupport): TaskHandler {
         const instance = await s.instance(ctx);
         await s.event(ctx, "conductor_migrate_server", CONDUCTOR_HOST, () =>
           s.event(ctx, "cold_migrate", CONDUCTOR_HOST, async () => {
+            await migrations.begin(instance, MigrationType.MIGRATION, requesterIn(ctx, instance));
             try {
               coldMigrationDestination(instance.host, s.drivers.hosts);
             } catch (refusal) {
@@ -40,6 +45,7 @@ export function coldMigrateTask(s: TaskSupport): TaskHandler {
     ],
     async onFailure(ctx, error) {
       await revertTaskState(s, ctx, error);
+      if (ctx.task.instance_uuid) await migrations.advance(ctx.task.instance_uuid, "error");
     },
   };
 }
@@ -48,14 +54,20 @@ export function coldMigrateTask(s: TaskSupport): TaskHandler {
  * os-migrateLive from 2.34, where the API answers 202 before the conductor's checks: a
  * refusal (no other host, or the server's own host forced) puts the server back as it
  * was (MIGRATING → its status before), with the fault recorded and the action failed.
+ * Its migration record goes from accepted to error.
  */
-export function liveMigrateTask(s: TaskSupport): TaskHandler<LiveMigrationTarget> {
+export function liveMigrateTask(
+  s: TaskSupport,
+): TaskHandler<LiveMigrationTarget & { requester?: Requester }> {
+  const migrations = new MigrationRecords(s.db);
   return {
     kind: "live_migrate",
     steps: [
       async (ctx) => {
         const instance = await s.instance(ctx);
         await s.event(ctx, "conductor_live_migrate_instance", CONDUCTOR_HOST, async () => {
+          const forced = liveMigrationForcedTo(ctx.payload);
+          await migrations.begin(instance, MigrationType.LIVE_MIGRATION, requesterIn(ctx, instance), forced);
           liveMigrationDestination(instance.uuid, instance.host, s.drivers.hosts, ctx.payload);
           throw new Error(NO_MOVES);
         });
@@ -63,6 +75,7 @@ export function liveMigrateTask(s: TaskSupport): TaskHandler<LiveMigrationTarget
     ],
     async onFailure(ctx, error) {
       await revertTaskState(s, ctx, error);
+      if (ctx.task.instance_uuid) await migrations.advance(ctx.task.instance_uuid, "error");
     },
   };
 }

@@ -1,4 +1,5 @@
 import type { TaskHandler } from "../../../tasks/engine.js";
+import { claimedOn, MigrationRecords, MigrationType, requesterIn } from "../migration-records.js";
 import { PowerState, VmState } from "../vm-states.js";
 import type { TaskSupport } from "./support.js";
 
@@ -7,15 +8,19 @@ const settled = (power: number) => (power === PowerState.SHUTDOWN ? VmState.STOP
 
 /**
  * Resize (same-host, as nova with allow_resize_to_same_host): resize_prep →
- * resize_migrating → resize_migrated → resize_finish → VERIFY_RESIZE.
+ * resize_migrating → resize_migrated → resize_finish → VERIFY_RESIZE. Its migration
+ * record walks pre-migrating → migrating → post-migrating → finished.
  */
 export function resizeTask(s: TaskSupport): TaskHandler {
+  const migrations = new MigrationRecords(s.db);
   return {
     kind: "resize",
     steps: [
       async (ctx) => {
         const instance = await s.instance(ctx);
         await s.event(ctx, "compute_prep_resize", instance.host ?? "", async () => {
+          const claim = await claimedOn(s.driver(instance));
+          await migrations.begin(instance, MigrationType.RESIZE, requesterIn(ctx, instance), claim);
           await s.set(instance.uuid, { task_state: "resize_migrating" });
         });
       },
@@ -23,7 +28,9 @@ export function resizeTask(s: TaskSupport): TaskHandler {
         const instance = await s.instance(ctx);
         const driver = s.driver(instance);
         await s.event(ctx, "compute_resize_instance", driver.hostname, async () => {
+          await migrations.advance(instance.uuid, "migrating");
           await driver.resize(s.guest(instance));
+          await migrations.advance(instance.uuid, "post-migrating");
           await s.set(instance.uuid, { task_state: "resize_migrated" });
         });
       },
@@ -40,24 +47,28 @@ export function resizeTask(s: TaskSupport): TaskHandler {
             task_state: null,
             power_state: await driver.powerState(instance.uuid),
           });
+          await migrations.advance(instance.uuid, "finished");
         });
         await s.finishAction(ctx);
       },
     ],
     async onFailure(ctx, error) {
       await s.fail(ctx, error);
+      if (ctx.task.instance_uuid) await migrations.advance(ctx.task.instance_uuid, "error");
     },
   };
 }
 
-/** Confirm: drop the old flavor; the server keeps the new size. */
+/** Confirm: drop the old flavor; the server keeps the new size. The migration: confirming → confirmed. */
 export function confirmResizeTask(s: TaskSupport): TaskHandler {
+  const migrations = new MigrationRecords(s.db);
   return {
     kind: "confirm_resize",
     steps: [
       async (ctx) => {
         const instance = await s.instance(ctx);
         await s.event(ctx, "compute_confirm_resize", instance.host ?? "", async () => {
+          await migrations.advance(instance.uuid, "confirming");
           await s.set(instance.uuid, {
             vm_state: settled(instance.powerState),
             old_flavor: null,
@@ -65,18 +76,21 @@ export function confirmResizeTask(s: TaskSupport): TaskHandler {
             vcpus: instance.flavor.vcpus,
             memory_mb: instance.flavor.memory_mb,
           });
+          await migrations.advance(instance.uuid, "confirmed");
         });
         await s.finishAction(ctx);
       },
     ],
     async onFailure(ctx, error) {
       await s.fail(ctx, error);
+      if (ctx.task.instance_uuid) await migrations.advance(ctx.task.instance_uuid, "error");
     },
   };
 }
 
-/** Revert: back to the old flavor and size. */
+/** Revert: back to the old flavor and size. The migration: reverting → reverted. */
 export function revertResizeTask(s: TaskSupport): TaskHandler {
+  const migrations = new MigrationRecords(s.db);
   return {
     kind: "revert_resize",
     steps: [
@@ -85,6 +99,7 @@ export function revertResizeTask(s: TaskSupport): TaskHandler {
         const driver = s.driver(instance);
         const old = instance.oldFlavor ?? instance.flavor;
         await s.event(ctx, "compute_revert_resize", driver.hostname, async () => {
+          await migrations.advance(instance.uuid, "reverting");
           await driver.resize({
             ...s.guest(instance),
             vcpus: old.vcpus,
@@ -101,12 +116,14 @@ export function revertResizeTask(s: TaskSupport): TaskHandler {
             vm_state: settled(await driver.powerState(instance.uuid)),
             task_state: null,
           });
+          await migrations.advance(instance.uuid, "reverted");
         });
         await s.finishAction(ctx);
       },
     ],
     async onFailure(ctx, error) {
       await s.fail(ctx, error);
+      if (ctx.task.instance_uuid) await migrations.advance(ctx.task.instance_uuid, "error");
     },
   };
 }

@@ -1,0 +1,275 @@
+import { randomUUID } from "node:crypto";
+import type { Db } from "../../store/database.js";
+import { InstanceActionRepository } from "../../store/instance-action-repository.js";
+import { InstanceRepository } from "../../store/instance-repository.js";
+import { type MigrationFilter, MigrationRepository } from "../../store/migration-repository.js";
+import type { MigrationRow } from "../../store/schema.js";
+import type { TaskContext } from "../../tasks/engine.js";
+import type { Driver } from "../../virt/driver.js";
+import type { AuthContext } from "../context.js";
+import { Conflict, InvalidInput, NotFound } from "../errors.js";
+import type { Instance } from "./instance.js";
+import { checkGuard } from "./state-machine.js";
+import { VmState } from "./vm-states.js";
+
+export type { MigrationFilter } from "../../store/migration-repository.js";
+
+/** nova's MigrationType: what kind of move a record is of. */
+export const MigrationType = {
+  MIGRATION: "migration",
+  RESIZE: "resize",
+  LIVE_MIGRATION: "live-migration",
+  EVACUATION: "evacuation",
+} as const;
+export type MigrationType = (typeof MigrationType)[keyof typeof MigrationType];
+
+/** The statuses in which nova counts a live migration as in progress (its API's list). */
+export const LIVE_MIGRATION_IN_PROGRESS: readonly string[] = [
+  "queued",
+  "preparing",
+  "running",
+  "post-migrating",
+];
+
+/**
+ * The statuses a migration stays in: nova's list of the ones no longer in progress
+ * (migration_get_in_progress_by_host_and_node). "finished" is not among them: a finished
+ * resize waits to be confirmed or reverted.
+ */
+const ENDED: readonly string[] = [
+  "confirmed",
+  "reverted",
+  "error",
+  "failed",
+  "completed",
+  "cancelled",
+  "done",
+];
+
+/** Who asked for a move: the user and project of the request (nova records its context's). */
+export interface Requester {
+  userId: string;
+  projectId: string | null;
+}
+
+export const requesterOf = (ctx: AuthContext): Requester => ({
+  userId: ctx.userId,
+  projectId: ctx.projectId,
+});
+
+/**
+ * Who asked for the move a task runs: the `requester` its payload carries, else (a task
+ * enqueued before moves carried one) the server's owner.
+ */
+export function requesterIn(ctx: TaskContext<unknown>, instance: Instance): Requester {
+  const requester = (ctx.payload as { requester?: Requester } | null)?.requester;
+  return requester ?? { userId: instance.userId, projectId: instance.projectId };
+}
+
+/** Where a move goes, as far as it is known when its record is made. */
+export interface Destination {
+  compute: string;
+  node: string | null;
+  /** The host's IP address. */
+  host: string | null;
+}
+
+/** The host a resize claims (nimbus resizes on the server's own host): its name, node and IP address. */
+export async function claimedOn(driver: Driver): Promise<Destination> {
+  return { compute: driver.hostname, node: driver.hostname, host: (await driver.capacity()).hostIp };
+}
+
+export class MigrationNotFoundForInstance extends NotFound {
+  constructor(id: string, instanceUuid: string) {
+    super(`Migration ${id} not found for instance ${instanceUuid}`);
+  }
+}
+
+export class InvalidMigrationState extends InvalidInput {
+  constructor(id: string, instanceUuid: string, status: string, method: string) {
+    super(
+      `Migration ${id} state of instance ${instanceUuid} is ${status}. Cannot ${method} while the migration is in this state.`,
+    );
+  }
+}
+
+/** A migration id from a URL: nova's integer column matches nothing else. */
+const migrationId = (text: string) => (/^\d+$/.test(text) ? Number(text) : undefined);
+
+/** nova's check_instance_lock and check_instance_state of live_migrate_force_complete and _abort. */
+const FORCE_COMPLETE_GUARD = {
+  vmStates: [VmState.ACTIVE],
+  taskStates: ["migrating"],
+  launched: true,
+  lock: true,
+};
+const ABORT_GUARD = { vmStates: "any", taskStates: ["migrating"], launched: true, lock: true } as const;
+
+/**
+ * nova's migration records: the tasks that move a server write them (with nova's status
+ * walk), the migration APIs read them, and the live-migration operations check them.
+ */
+export class MigrationRecords {
+  readonly #db: Db;
+  readonly #repo: MigrationRepository;
+  readonly #instances: InstanceRepository;
+  readonly #actions: InstanceActionRepository;
+
+  constructor(db: Db) {
+    this.#db = db;
+    this.#repo = new MigrationRepository(db);
+    this.#instances = new InstanceRepository(db);
+    this.#actions = new InstanceActionRepository(db);
+  }
+
+  // ---- what the moves record ----------------------------------------------------
+
+  /**
+   * The record the conductor makes when it starts a move: "accepted" for a live migration,
+   * "pre-migrating" for the others, from the server's host, between its flavors. A record
+   * in that state of the same kind is reused (nova's _preallocate_migration does so for a
+   * rescheduled move; here it keeps a task step that runs again from writing a second one).
+   */
+  async begin(
+    instance: Instance,
+    type: MigrationType,
+    requester: Requester,
+    destination?: Destination,
+  ): Promise<MigrationRow> {
+    const status = type === MigrationType.LIVE_MIGRATION ? "accepted" : "pre-migrating";
+    const pending = await this.#repo.latest(instance.uuid, { in: [status], type });
+    if (pending) return pending;
+    return this.#repo.insert({
+      uuid: randomUUID(),
+      instance_uuid: instance.uuid,
+      migration_type: type,
+      status,
+      source_compute: instance.host,
+      // nova's live-migration task sets the source node only once it has a destination
+      source_node: type === MigrationType.LIVE_MIGRATION ? null : instance.node,
+      dest_compute: destination?.compute ?? null,
+      dest_node: destination?.node ?? null,
+      dest_host: destination?.host ?? null,
+      old_flavor_id: instance.flavor.flavorid,
+      new_flavor_id: (type === MigrationType.RESIZE && instance.newFlavor
+        ? instance.newFlavor
+        : instance.flavor
+      ).flavorid,
+      user_id: requester.userId,
+      project_id: requester.projectId ?? instance.projectId,
+      created_at: new Date().toISOString(),
+      updated_at: null,
+    });
+  }
+
+  /**
+   * Moves the server's current migration (its newest one not ended) to `status`. A server
+   * with none (a resize begun before migrations were recorded) has nothing to update.
+   */
+  async advance(instanceUuid: string, status: string): Promise<void> {
+    const current = await this.#repo.latest(instanceUuid, { except: ENDED });
+    if (current) await this.#repo.update(current.id, { status }, new Date().toISOString());
+  }
+
+  // ---- what the APIs read ---------------------------------------------------------
+
+  /** Migrations of servers not deleted; `marker` is the uuid of the one before the page. */
+  async list(filter: MigrationFilter, marker?: string): Promise<MigrationRow[]> {
+    let after: MigrationRow | undefined;
+    if (marker !== undefined) {
+      after = await this.#repo.byUuid(marker);
+      if (!after) throw new InvalidInput(`Marker ${marker} could not be found.`);
+    }
+    return this.#repo.list({ ...filter, after });
+  }
+
+  /** A server's live migrations in progress. */
+  async liveMigrationsInProgress(instanceUuid: string): Promise<MigrationRow[]> {
+    return this.#repo.list({
+      instanceUuid,
+      migrationType: MigrationType.LIVE_MIGRATION,
+      statuses: [...LIVE_MIGRATION_IN_PROGRESS],
+      order: "id",
+    });
+  }
+
+  /** A server's migration by the id in a URL. */
+  async ofInstance(instanceUuid: string, id: string): Promise<MigrationRow | undefined> {
+    const key = migrationId(id);
+    return key === undefined ? undefined : this.#repo.ofInstance(instanceUuid, key);
+  }
+
+  // ---- operations on a live migration ---------------------------------------------
+
+  /**
+   * Forces a running live migration to complete (2.22). Refused as nova refuses it: a
+   * locked server or one not ACTIVE and MIGRATING (409), no such migration of the server
+   * (MigrationNotFoundForInstance), a migration not running (InvalidMigrationState).
+   * nimbus's live migrations never reach "running" (it moves no server between hosts), so
+   * a migration that did would have nothing to speed up: the request is only recorded.
+   */
+  async forceComplete(ctx: AuthContext, instance: Instance, id: string): Promise<void> {
+    checkGuard(guarded(instance), FORCE_COMPLETE_GUARD, "force_complete", ctx);
+    const migration = await this.ofInstance(instance.uuid, id);
+    if (!migration) throw new MigrationNotFoundForInstance(id, instance.uuid);
+    if (migration.status !== "running") {
+      throw new InvalidMigrationState(id, instance.uuid, migration.status, "force complete");
+    }
+    await this.#record(
+      ctx,
+      instance,
+      "live_migration_force_complete",
+      "compute_live_migration_force_complete",
+    );
+  }
+
+  /**
+   * Aborts a live migration (2.24): "running" ones, and from 2.65 "queued" and "preparing"
+   * ones too. Refused as nova refuses it: a locked server or one not MIGRATING (409), no
+   * such migration of the server (MigrationNotFoundForInstance), another status
+   * (InvalidMigrationState). An aborted migration ends "cancelled" and the server keeps
+   * its vm_state, as nova's compute leaves them.
+   */
+  async abort(ctx: AuthContext, instance: Instance, id: string, allowQueued: boolean): Promise<void> {
+    checkGuard(guarded(instance), ABORT_GUARD, "abort live migration", ctx);
+    const migration = await this.ofInstance(instance.uuid, id);
+    if (!migration) throw new MigrationNotFoundForInstance(id, instance.uuid);
+    const allowed = allowQueued ? ["running", "queued", "preparing"] : ["running"];
+    if (!allowed.includes(migration.status)) {
+      throw new InvalidMigrationState(id, instance.uuid, migration.status, "abort live migration");
+    }
+    const now = new Date().toISOString();
+    const applied = await this.#instances.update(
+      this.#db,
+      instance.uuid,
+      { task_state: null },
+      { taskState: "migrating", notDeleted: true },
+    );
+    if (!applied) throw new Conflict(`Instance ${instance.uuid} changed state meanwhile; try again.`);
+    await this.#repo.update(migration.id, { status: "cancelled" }, now);
+    await this.#record(ctx, instance, "live_migration_cancel", "compute_live_migration_abort");
+  }
+
+  /** The instance action of a request handled at once, with its one event. */
+  async #record(ctx: AuthContext, instance: Instance, action: string, event: string): Promise<void> {
+    const id = await this.#actions.start(this.#db, {
+      instanceUuid: instance.uuid,
+      action,
+      requestId: ctx.requestId,
+      projectId: instance.projectId,
+      userId: ctx.userId,
+    });
+    await this.#actions.recordEvent(this.#db, id, event);
+    await this.#actions.finish(id, null);
+  }
+}
+
+function guarded(instance: Instance) {
+  return {
+    uuid: instance.uuid,
+    vmState: instance.vmState,
+    taskState: instance.taskState,
+    launchedAt: instance.launchedAt,
+    locked: instance.locked,
+  };
+}
