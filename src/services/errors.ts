@@ -70,7 +70,11 @@ export class KeypairNotFound extends NotFound {
   }
 }
 
-/** An action refused because of the server's vm_state, task_state or launch state. */
+/**
+ * An action refused because of the server's vm_state, task_state or launch state, worded as
+ * nova's raise_http_conflict_for_instance_invalid_state: the state named when there is one,
+ * a plainer message when the server is in none (task_state None, never launched).
+ */
 export class InstanceInvalidState extends Conflict {
   constructor(
     readonly instanceId: string,
@@ -78,7 +82,11 @@ export class InstanceInvalidState extends Conflict {
     readonly attribute: "vm_state" | "task_state" | "launched_at",
     readonly value: string | null,
   ) {
-    super(`Cannot '${action}' instance ${instanceId} while it is in ${attribute} ${value ?? "None"}`);
+    super(
+      value === null
+        ? `Instance ${instanceId} is in an invalid state for '${action}'`
+        : `Cannot '${action}' instance ${instanceId} while it is in ${attribute} ${value}`,
+    );
   }
 }
 

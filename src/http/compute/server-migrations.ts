@@ -19,14 +19,9 @@ const policy = (action: string, rule: Policy["rule"]): Policy => ({
 /** From 2.65 a live migration still queued or preparing can be aborted too. */
 const ABORT_QUEUED_FROM = "2.65";
 
-/**
- * nova's raise_http_conflict_for_instance_invalid_state: the state named when there is
- * one, a plainer message when the server is in none (task_state None, never launched).
- */
+/** nova's raise_http_conflict_for_instance_invalid_state, for these endpoints' own action names. */
 function stateConflict(error: InstanceInvalidState, action: string, serverId: string) {
-  return error.value === null
-    ? conflict(`Instance ${serverId} is in an invalid state for '${action}'`)
-    : conflict(`Cannot '${action}' instance ${serverId} while it is in ${error.attribute} ${error.value}`);
+  return new InstanceInvalidState(serverId, action, error.attribute, error.value);
 }
 
 /**

@@ -46,8 +46,9 @@ describe("action guards", () => {
     expect(() => checkGuard(server({ taskState: "rebooting" }), ACTIONS.stop, "stop", ctx)).toThrow(
       InstanceInvalidState,
     );
+    // nova names no state when the server is in none (never launched): its plainer message
     expect(() => checkGuard(server({ launchedAt: null }), ACTIONS.pause, "pause", ctx)).toThrow(
-      "while it is in launched_at None",
+      "Instance u1 is in an invalid state for 'pause'",
     );
   });
 
@@ -118,7 +119,7 @@ describe("shelve, rescue, password, backup and migration guards (FAULTS.md §10.
         `Cannot '${action}' instance u1 while it is in task_state rebooting`,
       );
       expect(() => checkGuard(server({ vmState, launchedAt: null }), guard, action, ctx)).toThrow(
-        `Cannot '${action}' instance u1 while it is in launched_at None`,
+        `Instance u1 is in an invalid state for '${action}'`,
       );
       const locked = () => checkGuard(server({ vmState, locked: true }), guard, action, ctx);
       if (lockChecked) expect(locked).toThrow(InstanceLocked);
