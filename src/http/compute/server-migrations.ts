@@ -6,7 +6,7 @@ import {
   MigrationType,
 } from "../../services/compute/migration-records.js";
 import { InstanceInvalidState } from "../../services/errors.js";
-import { badRequest, conflict, notFound } from "../faults.js";
+import { badRequest, notFound } from "../faults.js";
 import { allows, authorize, type Policy } from "./policy.js";
 import type { ActionRouteDef, ComputeCall, RouteDef } from "./router.js";
 import { serverMigrationView } from "./views/migrations.js";
