@@ -161,6 +161,36 @@ export class InstanceRepository {
     if (rows.length > 0) await executor.insertInto("instance_metadata").values(rows).execute();
   }
 
+  /**
+   * Adds or overwrites these keys, reading the others under the server's row lock, so that
+   * two merges at once never lose each other's keys. Answers the whole metadata.
+   */
+  async mergeMetadata(
+    executor: Executor,
+    uuid: string,
+    metadata: Record<string, string>,
+  ): Promise<Record<string, string>> {
+    await this.#lock(executor, uuid);
+    const rows = await executor
+      .selectFrom("instance_metadata")
+      .select(["key", "value"])
+      .where("instance_uuid", "=", uuid)
+      .execute();
+    const merged = { ...Object.fromEntries(rows.map((r) => [r.key, r.value])), ...metadata };
+    await this.replaceMetadata(executor, uuid, merged);
+    return merged;
+  }
+
+  /** Removes one key; false when the server has no such key. */
+  async deleteMetadataItem(executor: Executor, uuid: string, key: string): Promise<boolean> {
+    const result = await executor
+      .deleteFrom("instance_metadata")
+      .where("instance_uuid", "=", uuid)
+      .where("key", "=", key)
+      .executeTakeFirst();
+    return Number(result.numDeletedRows) > 0;
+  }
+
   /** Servers left mid-operation with no open task to finish it (the safety net after a crash). */
   async orphaned(): Promise<InstanceRow[]> {
     return this.db

@@ -661,22 +661,28 @@ export class ComputeService {
   async setMetadata(ctx: AuthContext, uuid: string, metadata: Record<string, string>, replace: boolean) {
     const instance = await this.get(ctx, uuid);
     checkGuard(guarded(await this.#row(uuid)), ACTIONS.metadata, "update metadata", ctx);
-    const merged = replace ? metadata : { ...instance.metadata, ...metadata };
-    await this.ports.quota.checkMetadataItems(instance.projectId, Object.keys(merged).length);
-    await this.db.transaction().execute(async (trx) => {
-      await this.instances.replaceMetadata(trx, uuid, merged);
+    // the quota is checked against the metadata as read here; the merge itself re-reads it
+    // under the server's lock, so concurrent merges keep each other's keys
+    const expected = replace ? metadata : { ...instance.metadata, ...metadata };
+    await this.ports.quota.checkMetadataItems(instance.projectId, Object.keys(expected).length);
+    return this.db.transaction().execute(async (trx) => {
+      let merged = metadata;
+      if (replace) await this.instances.replaceMetadata(trx, uuid, metadata);
+      else merged = await this.instances.mergeMetadata(trx, uuid, metadata);
       await this.instances.update(trx, uuid, {});
+      return merged;
     });
-    return merged;
   }
 
   async deleteMetadataItem(ctx: AuthContext, uuid: string, key: string): Promise<void> {
     const instance = await this.get(ctx, uuid);
-    checkGuard(guarded(await this.#row(uuid)), ACTIONS.metadata, "delete metadata", ctx);
+    // nova answers a missing key before it looks at the server's state
     if (!(key in instance.metadata)) throw new NotFound(`Metadata item was not found`);
-    const { [key]: _removed, ...rest } = instance.metadata;
+    checkGuard(guarded(await this.#row(uuid)), ACTIONS.metadata, "delete metadata", ctx);
     await this.db.transaction().execute(async (trx) => {
-      await this.instances.replaceMetadata(trx, uuid, rest);
+      if (!(await this.instances.deleteMetadataItem(trx, uuid, key))) {
+        throw new NotFound(`Metadata item was not found`);
+      }
       await this.instances.update(trx, uuid, {});
     });
   }
