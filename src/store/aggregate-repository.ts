@@ -92,6 +92,14 @@ export class AggregateRepository {
     await executor.deleteFrom("aggregates").where("id", "=", id).execute();
   }
 
+  /** Takes the row lock of every aggregate until the transaction ends (a no-op update). */
+  async lockAll(executor: Executor): Promise<void> {
+    await executor
+      .updateTable("aggregates")
+      .set((eb) => ({ id: eb.ref("id") }))
+      .execute();
+  }
+
   async addHost(executor: Executor, id: number, host: string): Promise<void> {
     await executor.insertInto("aggregate_hosts").values({ aggregate_id: id, host }).execute();
   }

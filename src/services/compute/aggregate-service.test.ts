@@ -54,3 +54,24 @@ describe("the availability zones of hosts", () => {
     expect(await service.availabilityZoneOf("host-a")).toBe("az-east");
   });
 });
+
+describe("concurrent changes", () => {
+  it("never give one host two zones, however add_host calls interleave", async () => {
+    for (let round = 0; round < 20; round++) {
+      const host = `race-host-${round}`;
+      HOSTS.add(host);
+      const one = await service.create(`race-${round}-1`, `az-race-${round}-1`);
+      const two = await service.create(`race-${round}-2`, `az-race-${round}-2`);
+      const outcomes = await Promise.allSettled([
+        service.addHost(one.id, host),
+        service.addHost(two.id, host),
+      ]);
+      expect(
+        outcomes.filter((o) => o.status === "fulfilled"),
+        `round ${round}`,
+      ).toHaveLength(1);
+      const rejected = outcomes.find((o) => o.status === "rejected") as PromiseRejectedResult;
+      expect(rejected.reason).toBeInstanceOf(InvalidAggregateAction);
+    }
+  });
+});

@@ -181,7 +181,7 @@ export class AggregateService {
     await this.#db
       .transaction()
       .execute(async (trx) => {
-        let aggregate = await this.#find(trx, id);
+        let aggregate = await this.#lockedFind(trx, id);
         if (changes.name !== undefined) {
           if (!(await this.#repo.rename(trx, id, changes.name))) throw new AggregateNameExists(changes.name);
           aggregate = { ...aggregate, name: changes.name };
@@ -200,7 +200,7 @@ export class AggregateService {
   /** Sets metadata keys and deletes those given null (nova's set_metadata action). */
   async setMetadata(id: number, metadata: Record<string, string | null>): Promise<Aggregate> {
     await this.#db.transaction().execute(async (trx) => {
-      const aggregate = await this.#find(trx, id);
+      const aggregate = await this.#lockedFind(trx, id);
       await this.#checkZone(trx, aggregate, metadata, "update_metadata", aggregate.hosts, true);
       // nova's database compares keys without case: a key that differs from an existing
       // one only in case cannot be added beside it
@@ -220,7 +220,7 @@ export class AggregateService {
   /** Deletes an aggregate that has no hosts left. */
   async delete(id: number): Promise<void> {
     await this.#db.transaction().execute(async (trx) => {
-      const aggregate = await this.#find(trx, id);
+      const aggregate = await this.#lockedFind(trx, id);
       if (aggregate.hosts.length > 0) {
         throw new InvalidAggregateAction("remove_host", id, "Host aggregate is not empty");
       }
@@ -234,7 +234,7 @@ export class AggregateService {
     await this.#db
       .transaction()
       .execute(async (trx) => {
-        const aggregate = await this.#find(trx, id);
+        const aggregate = await this.#lockedFind(trx, id);
         await this.#checkZone(trx, aggregate, aggregate.metadata, "add_host", [host], false);
         const newZone = zoneOf(aggregate);
         const servers = await this.#repo.serversOn([host], trx);
@@ -259,7 +259,7 @@ export class AggregateService {
   async removeHost(id: number, host: string): Promise<Aggregate> {
     if (!(await this.#ports.hostExists(host))) throw new ComputeHostNotFound(host);
     await this.#db.transaction().execute(async (trx) => {
-      const aggregate = await this.#find(trx, id);
+      const aggregate = await this.#lockedFind(trx, id);
       const currentZone = zoneOf(aggregate);
       const servers = await this.#repo.serversOn([host], trx);
       // as nova, checked before knowing whether the host is in the aggregate at all
@@ -324,6 +324,18 @@ export class AggregateService {
   }
 
   // ---- the parts --------------------------------------------------------------------
+
+  /**
+   * The aggregate, inside a transaction that changes aggregates: every aggregate row is
+   * locked first, so that the zone rules (one zone per host, servers never moved between
+   * zones), which read other aggregates, see no change another transaction is making.
+   * SQLite serialises transactions anyway; PostgreSQL would let two add_host of one host
+   * to aggregates of different zones both pass their checks.
+   */
+  async #lockedFind(trx: Executor, id: number): Promise<AggregateRecord> {
+    await this.#repo.lockAll(trx);
+    return this.#find(trx, id);
+  }
 
   async #find(executor: Executor, id: number): Promise<AggregateRecord> {
     const aggregate = await this.#repo.find(id, executor);
