@@ -595,13 +595,20 @@ export class ComputeService {
         base_image_ref: instance.imageRef,
       },
     });
+    await this.#acceptIntoImage(imageId, () =>
+      this.#accept(ctx, uuid, "createImage", "createImage", { kind: "snapshot", payload: { imageId } }),
+    );
+    return imageId;
+  }
+
+  /** Accepts an action that fills a queued image; a refused action leaves no empty image behind. */
+  async #acceptIntoImage(imageId: string, accept: () => Promise<void>): Promise<void> {
     try {
-      await this.#accept(ctx, uuid, "createImage", "createImage", { kind: "snapshot", payload: { imageId } });
+      await accept();
     } catch (error) {
       await this.ports.images.deleteSnapshot(imageId);
       throw error;
     }
-    return imageId;
   }
 
   async lock(ctx: AuthContext, uuid: string, reason: string | null): Promise<void> {
@@ -751,12 +758,9 @@ export class ComputeService {
       instanceUuid: uuid,
       properties: { instance_uuid: uuid, image_type: "snapshot", base_image_ref: instance.imageRef },
     });
-    try {
-      await this.#accept(ctx, uuid, "shelve", "shelve", { kind: "shelve", payload: { imageId } });
-    } catch (error) {
-      await this.ports.images.deleteSnapshot(imageId);
-      throw error;
-    }
+    await this.#acceptIntoImage(imageId, () =>
+      this.#accept(ctx, uuid, "shelve", "shelve", { kind: "shelve", payload: { imageId } }),
+    );
   }
 
   async shelveOffload(ctx: AuthContext, uuid: string): Promise<void> {
@@ -860,15 +864,12 @@ export class ComputeService {
         base_image_ref: instance.imageRef,
       },
     });
-    try {
-      await this.#accept(ctx, uuid, "createBackup", "createBackup", {
+    await this.#acceptIntoImage(imageId, () =>
+      this.#accept(ctx, uuid, "createBackup", "createBackup", {
         kind: "backup",
         payload: { imageId, backupType: req.backupType, rotation: req.rotation, requester: ctx },
-      });
-    } catch (error) {
-      await this.ports.images.deleteSnapshot(imageId);
-      throw error;
-    }
+      }),
+    );
     return imageId;
   }
 
