@@ -82,6 +82,8 @@ export interface ComputeHarness {
    * API left it in (BUILD, REBOOT, RESIZE ...); then restarts the engine and drains it.
    */
   withEngineStopped<T>(fn: () => Promise<T>): Promise<T>;
+  /** Gives the "other" user `role` too (made if missing) and answers a token that carries it. */
+  otherWithRole(role: string): Promise<string>;
   /** PUT /os-quota-sets/{project} as admin (forced); fails the test unless 200. */
   setQuota(project: Caller, limits: Record<string, number>): Promise<void>;
   close(): Promise<void>;
@@ -277,6 +279,18 @@ export async function computeHarness(options: { database?: string } = {}): Promi
         await nimbus.engine.start(true);
         await nimbus.engine.drain();
       }
+    },
+    async otherWithRole(role) {
+      const found = await app.inject({
+        method: "GET",
+        url: `/identity/v3/roles?name=${encodeURIComponent(role)}`,
+        headers: { "x-auth-token": admin.token },
+      });
+      const id =
+        (found.json().roles[0]?.id as string | undefined) ??
+        (await identityCall(app, admin.token, "POST", "/roles", { role: { name: role } })).role.id;
+      await identityCall(app, admin.token, "PUT", `/projects/${project.id}/users/${user.id}/roles/${id}`);
+      return (await login(app, "other", OTHER_PASSWORD, "other")).token;
     },
     async setQuota(project, limits) {
       const r = await call({

@@ -11,7 +11,6 @@ import {
   type ComputeHarness,
   computeHarness,
   keysOf,
-  OTHER_PASSWORD,
   type Response,
   SMALL,
   sample,
@@ -229,7 +228,7 @@ describe("policy", () => {
   });
 
   it("lets a project manager list its own project's (2.80), without hosts; other projects are admin's", async () => {
-    const token = await managerToken();
+    const token = await h.otherWithRole("manager");
     const as = (url: string) =>
       h.call({ url, as: null, version: "2.80", headers: { "x-auth-token": token } });
     const server = await h.activeServer({ as: "other", name: "managed" });
@@ -252,32 +251,3 @@ describe("policy", () => {
     expectFault(await as(`/os-migrations?project_id=${h.projects.demo}`), 403, refusal);
   });
 });
-
-/** The "other" user made a manager of its project (nova's project_manager_or_admin), logged in anew. */
-async function managerToken(): Promise<string> {
-  const identity = async (method: "GET" | "POST" | "PUT", url: string, body?: object) => {
-    const r = await h.app.inject({
-      method,
-      url: `/identity/v3${url}`,
-      headers: { "x-auth-token": h.tokens.admin },
-      ...(body ? { payload: body } : {}),
-    });
-    return r.body ? r.json() : undefined;
-  };
-  const role = (await identity("POST", "/roles", { role: { name: "manager" } })).role;
-  await identity("PUT", `/projects/${h.projects.other}/users/${h.users.other}/roles/${role.id}`);
-  const login = await h.app.inject({
-    method: "POST",
-    url: "/identity/v3/auth/tokens",
-    payload: {
-      auth: {
-        identity: {
-          methods: ["password"],
-          password: { user: { name: "other", domain: { name: "Default" }, password: OTHER_PASSWORD } },
-        },
-        scope: { project: { id: h.projects.other } },
-      },
-    },
-  });
-  return login.headers["x-subject-token"] as string;
-}

@@ -10,7 +10,6 @@ import {
   type ComputeHarness,
   computeHarness,
   keysOf,
-  OTHER_PASSWORD,
   type Response,
   sample,
 } from "../../../test/compute-harness.js";
@@ -179,7 +178,7 @@ describe("policy", () => {
   });
 
   it("admits the service role, which sees the servers of its project", async () => {
-    const token = await serviceToken();
+    const token = await h.otherWithRole("service");
     const own = await h.activeServer({ as: "other" });
     const demo = await h.activeServer();
     const r = await h.call({
@@ -198,32 +197,3 @@ describe("policy", () => {
     expect(r.json.events.map((e: { code: number }) => e.code)).toEqual([200, 404]);
   });
 });
-
-/** The "other" user given the `service` role on its project, logged in anew. */
-async function serviceToken(): Promise<string> {
-  const identity = async (method: "POST" | "PUT", url: string, body?: object) => {
-    const r = await h.app.inject({
-      method,
-      url: `/identity/v3${url}`,
-      headers: { "x-auth-token": h.tokens.admin },
-      ...(body ? { payload: body } : {}),
-    });
-    return r.body ? r.json() : undefined;
-  };
-  const role = (await identity("POST", "/roles", { role: { name: "service" } })).role;
-  await identity("PUT", `/projects/${h.projects.other}/users/${h.users.other}/roles/${role.id}`);
-  const login = await h.app.inject({
-    method: "POST",
-    url: "/identity/v3/auth/tokens",
-    payload: {
-      auth: {
-        identity: {
-          methods: ["password"],
-          password: { user: { name: "other", domain: { name: "Default" }, password: OTHER_PASSWORD } },
-        },
-        scope: { project: { id: h.projects.other } },
-      },
-    },
-  });
-  return login.headers["x-subject-token"] as string;
-}
