@@ -21,7 +21,6 @@ import type { NetworkService, RequestedNetworks } from "../network/network-servi
 import type { FlavorSnapshot, Instance } from "./instance.js";
 import { MigrationRecords, MigrationType, requesterOf } from "./migration-records.js";
 import type { ComputePorts, FlavorInfo } from "./ports.js";
-import { NO_VALID_HOST } from "./server-group-service.js";
 import { ACTIONS, type ActionName, checkGuard, type GuardedInstance } from "./state-machine.js";
 import {
   CONDUCTOR_HOST,
@@ -29,6 +28,8 @@ import {
   liveMigrationDestination,
   liveMigrationForcedTo,
   MigrationRefused,
+  NOT_ENOUGH_HOSTS,
+  NoValidHost,
 } from "./tasks/conductor.js";
 import { PowerState, VmState } from "./vm-states.js";
 
@@ -364,7 +365,8 @@ export class ComputeService {
         });
         if (host === null) {
           // nova buries a server its scheduler placed nowhere: ERROR at once, the create failed
-          await this.instances.setFault(trx, uuid, 500, NO_VALID_HOST, `NoValidHost: ${NO_VALID_HOST}`);
+          const { message } = new NoValidHost(NOT_ENOUGH_HOSTS);
+          await this.instances.setFault(trx, uuid, 500, message, `NoValidHost: ${message}`);
           await this.actions.finish(actionId, "Error", trx);
         } else {
           await this.engine.enqueue(trx, {

@@ -29,9 +29,6 @@ export interface CreateServerGroupRequest {
   rules: ServerGroupRules;
 }
 
-/** nova's NoValidHost when its filters leave no host, as a server's fault says it. */
-export const NO_VALID_HOST = "No valid host was found. There are not enough hosts available.";
-
 export class ServerGroupNotFound extends NotFound {
   constructor(readonly groupId: string) {
     super(`Instance group ${groupId} could not be found.`);
