@@ -14,6 +14,8 @@ const SINCE = {
   backupWithoutMetadataQuota: "2.39",
   /** createImage and createBackup answer `{"image_id"}` instead of a Location header. */
   imageIdBody: "2.45",
+  /** lock takes a locked_reason. */
+  lockedReason: "2.73",
   /** unshelve takes an availability_zone (for an offloaded server). */
   unshelveZone: "2.77",
   /** unshelve takes a host, and availability_zone null to unpin. */
@@ -133,7 +135,7 @@ export function serverActionRoutes(compute: ComputeService): ActionRouteDef {
           call.body.name as string,
           (call.body.metadata ?? {}) as Record<string, string>,
         );
-        if (call.version.atLeast("2.45")) return { image_id: imageId };
+        if (call.version.atLeast(SINCE.imageIdBody)) return { image_id: imageId };
         call.setHeader("Location", call.links.image(imageId));
         return undefined;
       },
@@ -143,9 +145,9 @@ export function serverActionRoutes(compute: ComputeService): ActionRouteDef {
       status: 202,
       handler: async (call) => {
         const instance = await target(call, policy("os-lock-server:lock"));
-        // locked_reason exists from 2.73; earlier bodies may carry it but it is ignored
+        // earlier bodies may carry locked_reason, but it is ignored
         const body = call.body as { locked_reason?: string } | null;
-        const reason = call.version.atLeast("2.73") ? (body?.locked_reason ?? null) : null;
+        const reason = call.version.atLeast(SINCE.lockedReason) ? (body?.locked_reason ?? null) : null;
         await compute.lock(call.auth, instance.uuid, reason);
       },
     },

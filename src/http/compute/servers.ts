@@ -4,7 +4,7 @@ import type { RequestedNetworks } from "../../services/network/network-service.j
 import { authorize, type Policy } from "./policy.js";
 import type { ComputeCall, RouteDef } from "./router.js";
 import { serverListRequest } from "./server-filters.js";
-import { type ServerViewKind, serverSummary, serverView } from "./views/servers.js";
+import { type ServerViewKind, SINCE, serverSummary, serverView } from "./views/servers.js";
 
 const p = (name: string, rule: Policy["rule"]): Policy => ({ name: `os_compute_api:servers:${name}`, rule });
 
@@ -14,7 +14,7 @@ export async function hostStatuses(
   compute: ComputeService,
   instances: readonly Instance[],
 ): Promise<ReadonlyMap<string, string> | undefined> {
-  if (!call.auth.isAdmin || !call.version.atLeast("2.16")) return undefined;
+  if (!call.auth.isAdmin || !call.version.atLeast(SINCE.hostStatus)) return undefined;
   return compute.hostStatuses(instances);
 }
 
@@ -81,7 +81,7 @@ function createRequest(call: ComputeCall): CreateServerRequest {
     minCount: body.min_count === undefined ? undefined : Number(body.min_count),
     maxCount: body.max_count === undefined ? undefined : Number(body.max_count),
     // before 2.19 there is no description: nova fills it with the name
-    description: call.version.atLeast("2.19")
+    description: call.version.atLeast(SINCE.description)
       ? (body.description as string | null | undefined)
       : (body.name as string),
     tags: body.tags as string[] | undefined,

@@ -24,6 +24,14 @@ interface ViewContext {
   hostStatuses?: ReadonlyMap<string, string>;
 }
 
+/** Microversions that the request side reads too (servers.ts). */
+export const SINCE = {
+  /** host_status, for admins: servers.ts looks statuses up only when they will be shown. */
+  hostStatus: "2.16",
+  /** description: before it, nova fills a server's description with its name. */
+  description: "2.19",
+} as const;
+
 /**
  * One field of the server view: the microversion range it appears in, whether only
  * admins see it (nova's extended-server-attributes and host_status policies), and its value.
@@ -180,11 +188,11 @@ const FIELDS: Field[] = [
   {
     key: "host_status",
     ext: true,
-    min: "2.16",
+    min: SINCE.hostStatus,
     admin: true,
     value: (i, v) => (i.host ? (v.hostStatuses?.get(i.host) ?? "") : ""),
   },
-  { key: "description", min: "2.19", value: (i) => i.description },
+  { key: "description", min: SINCE.description, value: (i) => i.description },
   { key: "tags", min: "2.26", value: (i) => i.tags },
   { key: "trusted_image_certificates", min: "2.63", value: (i) => i.trustedCerts },
   { key: "server_groups", min: "2.71", single: true, value: (i) => i.serverGroups ?? [] },
