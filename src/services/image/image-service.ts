@@ -162,31 +162,50 @@ export class ImageService {
     checkPropertyNames(Object.keys(properties));
     const tags = uniqueTags(spec.tags ?? []);
     checkQuotas(properties, tags);
-    const now = this.#now();
-    const record: ImageRecord = {
+    const record = this.#queued({
       id: spec.id ?? randomUUID(),
       name: spec.name ?? null,
-      status: "queued",
       visibility,
       owner,
       containerFormat: spec.containerFormat ?? null,
       diskFormat: spec.diskFormat ?? null,
-      size: null,
-      virtualSize: null,
-      checksum: null,
-      osHashAlgo: null,
-      osHashValue: null,
       minDisk: nonNegative("min_disk", spec.minDisk ?? 0),
       minRam: nonNegative("min_ram", spec.minRam ?? 0),
       protected: spec.protected ?? false,
       osHidden: spec.osHidden ?? false,
       tags,
       properties,
+    });
+    if (!(await this.#repo.insert(record))) throw new Conflict(`Image ID ${record.id} already exists!`);
+    return toImage(record);
+  }
+
+  /** A new image record with no data yet: queued, no size or checksums, created now. */
+  #queued(
+    fields: Omit<
+      ImageRecord,
+      | "status"
+      | "size"
+      | "virtualSize"
+      | "checksum"
+      | "osHashAlgo"
+      | "osHashValue"
+      | "createdAt"
+      | "updatedAt"
+    >,
+  ): ImageRecord {
+    const now = this.#now();
+    return {
+      ...fields,
+      status: "queued",
+      size: null,
+      virtualSize: null,
+      checksum: null,
+      osHashAlgo: null,
+      osHashValue: null,
       createdAt: now,
       updatedAt: now,
     };
-    if (!(await this.#repo.insert(record))) throw new Conflict(`Image ID ${record.id} already exists!`);
-    return toImage(record);
   }
 
   /** Applies a PATCH's operations in order, all or nothing. */
@@ -355,30 +374,23 @@ export class ImageService {
     };
     checkPropertyNames(Object.keys(properties));
     checkQuotas(properties, []);
-    const now = this.#now();
     const id = randomUUID();
-    await this.#repo.insert({
-      id,
-      name: spec.name,
-      status: "queued",
-      visibility: "private",
-      owner: ctx.projectId,
-      containerFormat: spec.containerFormat ?? "bare",
-      diskFormat: spec.diskFormat ?? "qcow2",
-      size: null,
-      virtualSize: null,
-      checksum: null,
-      osHashAlgo: null,
-      osHashValue: null,
-      minDisk: nonNegative("min_disk", spec.minDisk ?? 0),
-      minRam: nonNegative("min_ram", spec.minRam ?? 0),
-      protected: false,
-      osHidden: false,
-      tags: [],
-      properties,
-      createdAt: now,
-      updatedAt: now,
-    });
+    await this.#repo.insert(
+      this.#queued({
+        id,
+        name: spec.name,
+        visibility: "private",
+        owner: ctx.projectId,
+        containerFormat: spec.containerFormat ?? "bare",
+        diskFormat: spec.diskFormat ?? "qcow2",
+        minDisk: nonNegative("min_disk", spec.minDisk ?? 0),
+        minRam: nonNegative("min_ram", spec.minRam ?? 0),
+        protected: false,
+        osHidden: false,
+        tags: [],
+        properties,
+      }),
+    );
     if (spec.sourceDataPath !== undefined) {
       try {
         // opened first, so that a missing file fails here rather than in an unread stream
