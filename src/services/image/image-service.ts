@@ -18,6 +18,7 @@ import {
   type ImageVisibility,
   isBaseAttribute,
   isReservedProperty,
+  MAX_DB_INT,
   OS_HASH_ALGO,
   PROPERTY_QUOTA,
   READONLY_ATTRIBUTES,
@@ -176,6 +177,7 @@ export class ImageService {
       tags,
       properties,
     });
+    checkDbIntegers(record);
     if (!(await this.#repo.insert(record))) throw new Conflict(`Image ID ${record.id} already exists!`);
     return toImage(record);
   }
@@ -216,6 +218,7 @@ export class ImageService {
       if (changes.length === 0) return toImage(record);
       const draft: ImageRecord = { ...record, tags: [...record.tags], properties: { ...record.properties } };
       for (const change of changes) applyChange(ctx, draft, change);
+      checkDbIntegers(draft);
       checkQuotas(draft.properties, draft.tags);
       const { id: _id, createdAt: _createdAt, ...fields } = draft;
       fields.updatedAt = laterThan(this.#now(), record.updatedAt);
@@ -375,22 +378,22 @@ export class ImageService {
     checkPropertyNames(Object.keys(properties));
     checkQuotas(properties, []);
     const id = randomUUID();
-    await this.#repo.insert(
-      this.#queued({
-        id,
-        name: spec.name,
-        visibility: "private",
-        owner: ctx.projectId,
-        containerFormat: spec.containerFormat ?? "bare",
-        diskFormat: spec.diskFormat ?? "qcow2",
-        minDisk: nonNegative("min_disk", spec.minDisk ?? 0),
-        minRam: nonNegative("min_ram", spec.minRam ?? 0),
-        protected: false,
-        osHidden: false,
-        tags: [],
-        properties,
-      }),
-    );
+    const record = this.#queued({
+      id,
+      name: spec.name,
+      visibility: "private",
+      owner: ctx.projectId,
+      containerFormat: spec.containerFormat ?? "bare",
+      diskFormat: spec.diskFormat ?? "qcow2",
+      minDisk: nonNegative("min_disk", spec.minDisk ?? 0),
+      minRam: nonNegative("min_ram", spec.minRam ?? 0),
+      protected: false,
+      osHidden: false,
+      tags: [],
+      properties,
+    });
+    checkDbIntegers(record);
+    await this.#repo.insert(record);
     if (spec.sourceDataPath !== undefined) {
       try {
         // opened first, so that a missing file fails here rather than in an unread stream
@@ -604,6 +607,17 @@ function uniqueTags(tags: string[]): string[] {
   return [...new Set(tags)];
 }
 
+/** Glance's check before an image is saved: min_disk and min_ram must fit its INTEGER columns. */
+function checkDbIntegers(record: Pick<ImageRecord, "minDisk" | "minRam">): void {
+  for (const [param, value] of [
+    ["min_disk", record.minDisk],
+    ["min_ram", record.minRam],
+  ] as const) {
+    if (value > MAX_DB_INT)
+      throw new InvalidInput(`'${param}' value out of range, must not exceed ${MAX_DB_INT}.`);
+  }
+}
+
 function nonNegative(param: string, value: number): number {
   if (value < 0)
     throw new InvalidInput(`Invalid value '${value}' for parameter '${param}': Cannot be a negative value.`);
@@ -618,7 +632,12 @@ function laterThan(now: string, previous: string): string {
 
 /** The disk's virtual size when its header tells it (qcow2), or when data and disk are one (raw, iso). */
 function virtualSize(diskFormat: string | null, head: Buffer, size: number): number | null {
-  if (head.length >= 32 && head.readUInt32BE(0) === 0x514649fb) return Number(head.readBigUInt64BE(24));
+  if (head.length >= 32 && head.readUInt32BE(0) === 0x514649fb) {
+    // the header is the uploader's: a size no disk has (past 2^53 bytes) is no size at all,
+    // and would not fit the BIGINT column either
+    const declared = head.readBigUInt64BE(24);
+    return declared <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(declared) : null;
+  }
   if (diskFormat === "raw" || diskFormat === "iso") return size;
   return null;
 }

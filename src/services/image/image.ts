@@ -41,6 +41,12 @@ export const OS_HASH_ALGO = "sha512";
 export const PROPERTY_QUOTA = 128;
 export const TAG_QUOTA = 128;
 
+/**
+ * The largest min_disk and min_ram Glance stores: its columns are 4-byte INTEGERs, and its
+ * db layer refuses a larger value before saving (glance/db/sqlalchemy/api.py _validate_db_int).
+ */
+export const MAX_DB_INT = 2 ** 31 - 1;
+
 /** An image as the service hands it out: Glance's base attributes, tags and extra properties. */
 export interface Image extends ImageRecord {
   status: ImageStatus;
