@@ -100,9 +100,19 @@ export class IdentityRepository {
     return query.orderBy("name").orderBy("id").execute();
   }
 
+  /**
+   * Updates the project; disabling it revokes the tokens scoped to it, so that enabling it
+   * again lets its users log in anew but does not revive tokens issued before.
+   */
   async updateProject(id: string, changes: Updateable<ProjectTable>): Promise<WriteResult> {
     return updateUnique(() =>
-      this.db.updateTable("projects").set(changes).where("id", "=", id).executeTakeFirst(),
+      this.transaction(async (trx) => {
+        const result = await trx.updateTable("projects").set(changes).where("id", "=", id).executeTakeFirst();
+        if (changes.enabled === 0) {
+          await trx.updateTable("tokens").set({ revoked: 1 }).where("project_id", "=", id).execute();
+        }
+        return result;
+      }),
     );
   }
 
@@ -188,9 +198,30 @@ export class IdentityRepository {
     return query.orderBy("name").execute();
   }
 
+  /**
+   * Deletes the role (its assignments go with it) and revokes the tokens of every user on
+   * every project the role was granted on: token rows do not record their roles, and a
+   * later grant of a new role must not reach a token issued before.
+   */
   async deleteRole(id: string): Promise<boolean> {
-    const result = await this.db.deleteFrom("roles").where("id", "=", id).executeTakeFirst();
-    return Number(result.numDeletedRows) === 1;
+    return this.transaction(async (trx) => {
+      await trx
+        .updateTable("tokens")
+        .set({ revoked: 1 })
+        .where((eb) =>
+          eb.exists(
+            eb
+              .selectFrom("role_assignments as ra")
+              .select("ra.role_id")
+              .where("ra.role_id", "=", id)
+              .whereRef("ra.user_id", "=", "tokens.user_id")
+              .whereRef("ra.project_id", "=", "tokens.project_id"),
+          ),
+        )
+        .execute();
+      const result = await trx.deleteFrom("roles").where("id", "=", id).executeTakeFirst();
+      return Number(result.numDeletedRows) === 1;
+    });
   }
 
   // Role assignments (project scope only)
@@ -209,14 +240,27 @@ export class IdentityRepository {
       .execute();
   }
 
+  /**
+   * Deletes the assignment and revokes the user's tokens on the project (all of them: token
+   * rows do not record their roles), so that granting the role again does not revive them.
+   */
   async revoke(projectId: string, userId: string, roleId: string): Promise<boolean> {
-    const result = await this.db
-      .deleteFrom("role_assignments")
-      .where("project_id", "=", projectId)
-      .where("user_id", "=", userId)
-      .where("role_id", "=", roleId)
-      .executeTakeFirst();
-    return Number(result.numDeletedRows) === 1;
+    return this.transaction(async (trx) => {
+      const result = await trx
+        .deleteFrom("role_assignments")
+        .where("project_id", "=", projectId)
+        .where("user_id", "=", userId)
+        .where("role_id", "=", roleId)
+        .executeTakeFirst();
+      if (Number(result.numDeletedRows) !== 1) return false;
+      await trx
+        .updateTable("tokens")
+        .set({ revoked: 1 })
+        .where("user_id", "=", userId)
+        .where("project_id", "=", projectId)
+        .execute();
+      return true;
+    });
   }
 
   async assignments(filter: AssignmentFilter = {}): Promise<AssignmentRow[]> {
