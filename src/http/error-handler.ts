@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { type ErrorCategory, ServiceError } from "../services/errors.js";
+import { RegexpFilterRefused } from "../store/regexp.js";
 import { HttpFault } from "./faults.js";
 
 const STATUS_OF: Record<ErrorCategory, number> = {
@@ -19,6 +20,7 @@ const STATUS_OF: Record<ErrorCategory, number> = {
 export function toFault(error: unknown): HttpFault {
   if (error instanceof HttpFault) return error;
   if (error instanceof ServiceError) return new HttpFault(STATUS_OF[error.category], error.message);
+  if (error instanceof RegexpFilterRefused) return new HttpFault(400, error.message);
   const fe = error as FastifyError;
   switch (fe.code) {
     case "FST_ERR_CTP_INVALID_JSON_BODY":

@@ -15,6 +15,7 @@ import {
 } from "kysely";
 import { migrations } from "./migrations/index.js";
 import { isPostgres, isPostgresUrl, openPostgres } from "./postgres.js";
+import { budgetedMatch, filterRegExp, newRegexpBudget } from "./regexp.js";
 import type { Database } from "./schema.js";
 
 export type Db = Kysely<Database>;
@@ -113,11 +114,12 @@ export function integerAtLeast<DB, TB extends keyof DB>(
 
 /**
  * `column` matches the regular expression `pattern` (unanchored, case-sensitive), as
- * nova's name, hostname and ip filters ask: SQLite's REGEXP, which has no implementation
- * until registerRegexp gives it JavaScript's, or PostgreSQL's `~` (its POSIX advanced
- * expressions read the patterns clients send, literals, classes, anchors, repeats and
- * groups, as JavaScript does). A pattern the engine cannot read matches nothing:
- * registerRegexp says so on SQLite, listRegexpRows on PostgreSQL.
+ * nova's name, hostname and ip filters ask. On SQLite the match is JavaScript's, bounded as
+ * regexp.ts explains; on PostgreSQL it is `~` (its POSIX advanced expressions read the
+ * patterns clients send, literals, classes, anchors, repeats and groups, as JavaScript does),
+ * which runs in the database server, off this process's event loop. Both engines refuse the
+ * same patterns (RegexpFilterRefused), and a pattern that is not a regular expression
+ * matches nothing.
  */
 export function matchesRegexp<DB, TB extends keyof DB>(
   db: Db,
@@ -125,12 +127,15 @@ export function matchesRegexp<DB, TB extends keyof DB>(
   column: StringReference<DB, TB>,
   pattern: string,
 ): Expression<SqlBool> {
-  return sql<SqlBool>`${eb.ref(column)} ${sql.raw(isPostgres(db) ? "~" : "regexp")} ${pattern}`;
+  if (filterRegExp(pattern) === null) return eb.lit(false);
+  if (isPostgres(db)) return sql<SqlBool>`${eb.ref(column)} ~ ${pattern}`;
+  return sql<SqlBool>`nimbus_regexp(${pattern}, ${eb.ref(column)}, ${newRegexpBudget()}) = 1`;
 }
 
 /**
- * Runs a query that may hold matchesRegexp conditions; on PostgreSQL an invalid pattern is
- * an error (SQLSTATE 2201B) rather than no match, so it is turned into no rows here.
+ * Runs a query that may hold matchesRegexp conditions; on PostgreSQL a pattern JavaScript
+ * reads but PostgreSQL does not is an error (SQLSTATE 2201B) rather than no match, so it is
+ * turned into no rows here.
  */
 export async function listRegexpRows<T>(query: Promise<T[]>): Promise<T[]> {
   try {
@@ -141,25 +146,12 @@ export async function listRegexpRows<T>(query: Promise<T[]>): Promise<T[]> {
   }
 }
 
-/**
- * SQLite has the REGEXP operator but no implementation of it: this one is JavaScript's
- * RegExp.test, with a pattern it cannot compile matching nothing.
- */
+/** SQLite has no regular expressions of its own: matchesRegexp's function, charged to a budget. */
 function registerRegexp(sqlite: SQLite.Database): void {
-  const cache = new Map<string, RegExp | null>();
-  sqlite.function("regexp", { deterministic: true }, (pattern: unknown, value: unknown) => {
-    if (value === null || value === undefined) return 0;
-    const source = String(pattern);
-    let re = cache.get(source);
-    if (re === undefined) {
-      try {
-        re = new RegExp(source);
-      } catch {
-        re = null;
-      }
-      if (cache.size > 1000) cache.clear();
-      cache.set(source, re);
-    }
-    return re?.test(String(value)) ? 1 : 0;
-  });
+  sqlite.function(
+    "nimbus_regexp",
+    { deterministic: false },
+    (pattern: unknown, value: unknown, budget: unknown) =>
+      budgetedMatch(String(pattern), value, Number(budget)),
+  );
 }

@@ -12,7 +12,9 @@ import { FlavorRepository } from "./flavor-repository.js";
 import { ImageRepository } from "./image-repository.js";
 import { InstanceActionRepository } from "./instance-action-repository.js";
 import { type InstanceFilter, InstanceRepository } from "./instance-repository.js";
+import { isPostgres } from "./postgres.js";
 import { QuotaRepository } from "./quota-repository.js";
+import { REGEXP_MAX_LENGTH, RegexpFilterRefused } from "./regexp.js";
 import { insertTestInstance, openTestDatabase } from "./testing.js";
 
 const P = "0123456789abcdef0123456789abcdef";
@@ -71,6 +73,26 @@ describe("regular-expression filters", () => {
   it("match nothing when the pattern is not a regular expression", async () => {
     expect(await listed({ nameRegex: "web-(" })).toEqual([]);
     expect(await listed({ ipRegex: "[" })).toEqual([]);
+  });
+
+  it("refuse, alike on both engines, patterns too long or that cannot run in linear time", async () => {
+    for (const pattern of ["(a)\\1", "(?<=a)b", "x".repeat(REGEXP_MAX_LENGTH + 1)]) {
+      await expect(listed({ nameRegex: pattern }), pattern).rejects.toBeInstanceOf(RegexpFilterRefused);
+    }
+    expect(await listed({ nameRegex: "x".repeat(REGEXP_MAX_LENGTH) })).toEqual([]);
+  });
+
+  it("run hostile patterns in bounded time: linear matching, then the budget", async () => {
+    await server(`${"a".repeat(40)}!`, "10.0.0.40");
+    const started = performance.now();
+    // exponential for a backtracking engine on this name; linear here
+    expect(await listed({ nameRegex: "^(a+)+$" })).toEqual([]);
+    expect(performance.now() - started).toBeLessThan(1000);
+    if (isPostgres(db)) return; // PostgreSQL matches in its own process, off this event loop
+    // slow per row even in linear time: enough rows exhaust the budget
+    for (let i = 0; i < 400; i++)
+      await server(`${"b".repeat(200)}-${i}`, `10.0.${1 + Math.floor(i / 200)}.${i % 200}`);
+    await expect(listed({ nameRegex: "^(.*){16}X" })).rejects.toThrow(/took too long/);
   });
 
   it("match flavor names", async () => {

@@ -1,0 +1,104 @@
+import v8 from "node:v8";
+
+/**
+ * Regular expressions from requests (nova's name, hostname and ip filters) run inside the
+ * synchronous SQLite call, so one hostile pattern such as `^(a+)+$` used to hold the whole
+ * process for seconds. Three bounds make them safe by construction:
+ *
+ * - a pattern is at most REGEXP_MAX_LENGTH characters;
+ * - it must be one V8 can run in linear time (no backreferences, lookarounds or huge counted
+ *   repeats), and V8 is told to switch a match to its linear-time engine once it backtracks
+ *   too much — so ordinary patterns keep the backtracking engine's speed, and no single match
+ *   can run away;
+ * - the matches of one condition share a time budget (REGEXP_BUDGET_MS); past it the query
+ *   is abandoned with RegexpFilterRefused.
+ *
+ * RE2 (native or WebAssembly) was weighed: the native binding needs minutes of C++ build on
+ * every install, and the WebAssembly one costs ~8 µs a match, 60× the JIT, on every listing.
+ */
+v8.setFlagsFromString("--enable-experimental-regexp-engine");
+v8.setFlagsFromString("--enable-experimental-regexp-engine-on-excessive-backtracks");
+v8.setFlagsFromString("--regexp-backtracks-before-fallback=10000");
+
+export const REGEXP_MAX_LENGTH = 1000;
+/** Time the matches of one filter condition may take in all. */
+export const REGEXP_BUDGET_MS = 50;
+
+/** A filter pattern refused before or while it runs; the edge answers 400 with the message. */
+export class RegexpFilterRefused extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "RegexpFilterRefused";
+  }
+}
+
+/** Compiled filters by source; `null` for a pattern that is not a regular expression (it matches nothing). */
+const compiled = new Map<string, RegExp | null>();
+const COMPILED_CACHE_SIZE = 1000;
+
+/**
+ * The RegExp for a filter pattern, or null when the pattern is not a regular expression at all
+ * (such a filter matches nothing, on both engines). Throws RegexpFilterRefused for a pattern
+ * too long or one that cannot run in linear time.
+ */
+export function filterRegExp(pattern: string): RegExp | null {
+  let re = compiled.get(pattern);
+  if (re !== undefined) return re;
+  if (pattern.length > REGEXP_MAX_LENGTH) {
+    throw new RegexpFilterRefused(
+      `Regular expression filter is longer than ${REGEXP_MAX_LENGTH} characters.`,
+    );
+  }
+  try {
+    re = new RegExp(pattern);
+  } catch {
+    re = null;
+  }
+  if (re) {
+    try {
+      // only to prove it: the `l` flag compiles for the linear engine or refuses
+      new RegExp(pattern, "l");
+    } catch {
+      throw new RegexpFilterRefused(
+        `Regular expression filter ${JSON.stringify(pattern)} cannot be evaluated in linear time ` +
+          "(backreferences, lookarounds and large counted repeats are not supported).",
+      );
+    }
+  }
+  if (compiled.size >= COMPILED_CACHE_SIZE) compiled.delete(compiled.keys().next().value!);
+  compiled.set(pattern, re);
+  return re;
+}
+
+/** Time spent so far by each running condition, by its budget id. */
+const spent = new Map<number, number>();
+let nextBudget = 1;
+
+/** A fresh budget for one filter condition of one query. */
+export function newRegexpBudget(): number {
+  const id = nextBudget++;
+  // a condition that never ran leaves nothing behind; one that did is forgotten with the oldest
+  if (spent.size >= COMPILED_CACHE_SIZE) spent.delete(spent.keys().next().value!);
+  return id;
+}
+
+/**
+ * One match against `value`, charged to `budget`: 1, 0, or RegexpFilterRefused once the
+ * budget is spent. Called by SQLite for every row the condition reads.
+ */
+export function budgetedMatch(pattern: string, value: unknown, budget: number): 0 | 1 {
+  if (value === null || value === undefined) return 0;
+  const re = filterRegExp(pattern);
+  if (!re) return 0;
+  const start = performance.now();
+  const hit = re.test(String(value));
+  const total = (spent.get(budget) ?? 0) + (performance.now() - start);
+  if (total > REGEXP_BUDGET_MS) {
+    spent.delete(budget);
+    throw new RegexpFilterRefused(
+      `Regular expression filter ${JSON.stringify(pattern)} took too long to evaluate; use a simpler pattern.`,
+    );
+  }
+  spent.set(budget, total);
+  return hit ? 1 : 0;
+}
