@@ -1,5 +1,6 @@
 import os from "node:os";
 import type { FastifyInstance } from "fastify";
+import type { DestinationStream } from "pino";
 import type { Config } from "./config.js";
 import { createHttpServer } from "./http/app.js";
 import { computeRoutes } from "./http/compute/index.js";
@@ -45,9 +46,12 @@ export interface Nimbus {
  * directory (or the PostgreSQL database of `config.database`), the task engine and an
  * in-process fake hypervisor host.
  */
-export async function startNimbus(config: Config, options: { listen?: boolean } = {}): Promise<Nimbus> {
+export async function startNimbus(
+  config: Config,
+  options: { listen?: boolean; logStream?: DestinationStream } = {},
+): Promise<Nimbus> {
   const db = await openDatabase(config.dataDir, config.database);
-  const app = createHttpServer(config);
+  const app = createHttpServer(config, options.logStream);
   const log = app.log;
 
   const identity = new IdentityService({ db, config });

@@ -7,6 +7,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import type { FastifyInstance } from "fastify";
+import type { DestinationStream } from "pino";
 import { defaultConfig } from "../src/config.js";
 import { type Nimbus, startNimbus } from "../src/nimbus.js";
 import { BOOTSTRAP_IMAGE_ID } from "../src/services/image/bootstrap-image.js";
@@ -156,9 +157,11 @@ async function identityCall(
  * (project demo, member) and "other" (a second member project created here). The store is
  * `database` when given (a PostgreSQL URL), else the test store: SQLite in the data
  * directory, or an empty PostgreSQL database when the tests run on PostgreSQL
- * (test/postgres.ts).
+ * (test/postgres.ts). With a `logStream`, errors are logged to it (else nothing is logged).
  */
-export async function computeHarness(options: { database?: string } = {}): Promise<ComputeHarness> {
+export async function computeHarness(
+  options: { database?: string; logStream?: DestinationStream } = {},
+): Promise<ComputeHarness> {
   process.env.NIMBUS_ADMIN_PASSWORD = ADMIN_PASSWORD;
   process.env.NIMBUS_DEMO_PASSWORD = DEMO_PASSWORD;
   const store: TestDatabase =
@@ -167,11 +170,12 @@ export async function computeHarness(options: { database?: string } = {}): Promi
     defaultConfig({
       dataDir: tempDir("nimbus-compute-"),
       database: store.url,
-      logLevel: "silent",
+      logLevel: options.logStream ? "error" : "silent",
       fakeStepMs: 0,
     }),
     {
       listen: false,
+      ...(options.logStream ? { logStream: options.logStream } : {}),
     },
   ).catch(async (error: unknown) => {
     await store.close();

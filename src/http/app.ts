@@ -1,8 +1,10 @@
 import Fastify, { type FastifyInstance, LogController } from "fastify";
+import type { DestinationStream } from "pino";
 import type { Config } from "../config.js";
 import type { AuthContext } from "../services/context.js";
 import { installErrorHandler } from "./error-handler.js";
 import { HttpFault } from "./faults.js";
+import { parseJsonBody, urlHasNul } from "./json-body.js";
 import { newRequestId } from "./request-id.js";
 
 declare module "fastify" {
@@ -19,11 +21,11 @@ const JSON_TYPES = ["application/json", "application/vnd.openstack.compute+json"
 
 /**
  * The bare HTTP server: request ids, JSON parsing with Nova's faults, the error
- * handler. Each OpenStack service registers itself on it under its own prefix.
+ * handler; logs go to stdout unless a test hands it a stream. Each OpenStack service registers itself on it under its own prefix.
  */
-export function createHttpServer(config: Config): FastifyInstance {
+export function createHttpServer(config: Config, logStream?: DestinationStream): FastifyInstance {
   const app = Fastify({
-    logger: { level: config.logLevel },
+    logger: { level: config.logLevel, ...(logStream ? { stream: logStream } : {}) },
     bodyLimit: config.bodyLimitBytes,
     // a log line per request only when debugging: at scale they would drown everything else
     logController: new LogController({
@@ -39,6 +41,10 @@ export function createHttpServer(config: Config): FastifyInstance {
     request.requestId = request.id;
     reply.header("x-openstack-request-id", request.requestId);
     reply.header("x-compute-request-id", request.requestId);
+    // PostgreSQL cannot hold NUL in text, SQLite can: refused here, alike for every API and engine
+    if (urlHasNul(request.url)) {
+      throw new HttpFault(400, "The request URL contains a NUL character (%00), which is not allowed.");
+    }
   });
 
   app.removeAllContentTypeParsers();
@@ -46,9 +52,9 @@ export function createHttpServer(config: Config): FastifyInstance {
     const text = typeof body === "string" ? body : body.toString("utf8");
     if (text.trim() === "") return done(null, null);
     try {
-      done(null, JSON.parse(text));
-    } catch {
-      done(new HttpFault(400, "Malformed request body"), undefined);
+      done(null, parseJsonBody(text, "Malformed request body"));
+    } catch (error) {
+      done(error as Error, undefined);
     }
   });
   // A body with another media type is refused unless a service registers a parser for it.

@@ -2,7 +2,8 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { Config } from "../../config.js";
 import type { ImageService } from "../../services/image/image-service.js";
 import { type Authenticate, authHook } from "../auth-hook.js";
-import { badRequest, HttpFault } from "../faults.js";
+import { HttpFault } from "../faults.js";
+import { parseJsonBody } from "../json-body.js";
 import type { ImageRoutes } from "./context.js";
 import { installGlanceErrors } from "./errors.js";
 import { imageDataRoutes } from "./image-data.js";
@@ -26,11 +27,7 @@ async function readJson(payload: AsyncIterable<Buffer>, limit: number): Promise<
   }
   const text = Buffer.concat(chunks).toString("utf8");
   if (text.trim() === "") return undefined;
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw badRequest("Malformed JSON in request body.");
-  }
+  return parseJsonBody(text, "Malformed JSON in request body.");
 }
 
 /**
