@@ -177,9 +177,19 @@ export function serverActionRoutes(compute: ComputeService): ActionRouteDef {
     act("shelveOffload", 202, policy("os-shelve:shelve_offload", "admin"), (call, uuid) =>
       compute.shelveOffload(call.auth, uuid),
     ),
-    act("unshelve", 202, policy("os-shelve:unshelve"), (call, uuid) =>
-      compute.unshelve(call.auth, uuid, unshelveRequest(call)),
-    ),
+    {
+      name: "unshelve",
+      status: 202,
+      handler: async (call) => {
+        const instance = await target(call, policy("os-shelve:unshelve"));
+        const request = unshelveRequest(call);
+        // nova asks this policy before any check of the server's state
+        if (request.host !== undefined) {
+          authorize(call.auth, policy("os-shelve:unshelve_to_host", "admin"), instance.projectId);
+        }
+        await compute.unshelve(call.auth, instance.uuid, request);
+      },
+    },
     {
       name: "rescue",
       // nova answers 200 here, for compatibility, though the rescue is asynchronous

@@ -1,12 +1,15 @@
 import type { ComputeService, CreateServerRequest } from "../../services/compute/compute-service.js";
 import type { Instance } from "../../services/compute/instance.js";
 import type { RequestedNetworks } from "../../services/network/network-service.js";
+import { badRequest } from "../faults.js";
 import { authorize, type Policy } from "./policy.js";
 import type { ComputeCall, RouteDef } from "./router.js";
 import { serverListRequest } from "./server-filters.js";
 import { type ServerViewKind, SINCE, serverSummary, serverView } from "./views/servers.js";
 
 const p = (name: string, rule: Policy["rule"]): Policy => ({ name: `os_compute_api:servers:${name}`, rule });
+/** Naming a host or node to boot on (2.74); nova's one policy outside the os_compute_api namespace. */
+const REQUESTED_DESTINATION: Policy = { name: "compute:servers:create:requested_destination", rule: "admin" };
 
 /** host_status is admin-only from 2.16 (os_compute_api:servers:show:host_status): looked up only then. */
 export async function hostStatuses(
@@ -63,12 +66,21 @@ function createRequest(call: ComputeCall): CreateServerRequest {
     | undefined;
   const bdm = (body.block_device_mapping_v2 ?? undefined) as Array<Record<string, unknown>> | undefined;
   const az = body.availability_zone as string | undefined;
-  let host = body.host as string | undefined;
   // nova's "zone:host" availability zone syntax (admin only)
-  if (az?.includes(":") && az.split(":")[1]) host = az.split(":")[1];
-  if (host !== undefined && !call.auth.isAdmin) {
-    authorize(call.auth, p("create:forced_host", "admin"));
+  const forcedHost = az?.includes(":") ? az.split(":")[1] || undefined : undefined;
+  if (forcedHost !== undefined) authorize(call.auth, p("create:forced_host", "admin"));
+  // 2.74's host and hypervisor_hostname (the schema admits them from then on); a fake host's
+  // single node is named as the host
+  const requested = (body.host ?? body.hypervisor_hostname) as string | undefined;
+  if (requested) {
+    authorize(call.auth, REQUESTED_DESTINATION);
+    if (forcedHost !== undefined) {
+      throw badRequest(
+        "One mechanism with host and/or hypervisor_hostname and another mechanism with zone:host:node are mutually exclusive.",
+      );
+    }
   }
+  const host = forcedHost ?? (requested || undefined);
   return {
     name: body.name as string,
     imageRef: (body.imageRef as string | undefined)?.split("/").at(-1) || undefined,

@@ -154,14 +154,22 @@ export class ServerGroupService {
 
   /**
    * The group a server create names in its `group` scheduler hint (the first, when a
-   * list), or undefined without one. Any project's group will do, as in nova. Throws
-   * InvalidInput "Instance group <id> could not be found." (nova answers 400).
+   * list), or undefined without one. As nova's InstanceGroup.get_by_hint, a non-admin finds
+   * only the groups of the project they act in, so nobody can join (and see, or crowd out of
+   * its hosts) another project's group. Throws InvalidInput "Instance group <id> could not
+   * be found." (nova answers 400).
    */
-  async hintedGroup(hints: Record<string, unknown> | undefined): Promise<string | undefined> {
+  async hintedGroup(
+    ctx: AuthContext,
+    hints: Record<string, unknown> | undefined,
+  ): Promise<string | undefined> {
     const hint = hints?.group;
     const uuid = Array.isArray(hint) ? hint[0] : hint;
     if (typeof uuid !== "string" || uuid === "") return undefined;
-    if (!(await this.#repo.find(uuid))) throw new InvalidInput(new ServerGroupNotFound(uuid).message);
+    const group = await this.#repo.find(uuid);
+    if (!group || (!ctx.isAdmin && group.projectId !== ctx.projectId)) {
+      throw new InvalidInput(new ServerGroupNotFound(uuid).message);
+    }
     return uuid;
   }
 
