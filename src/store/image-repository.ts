@@ -1,5 +1,6 @@
 import type { Generated, Insertable, Kysely, Selectable, Transaction, Updateable } from "kysely";
 import type { Db } from "./database.js";
+import { QuotaRepository } from "./quota-repository.js";
 import type { Database, ImageTable } from "./schema.js";
 
 /** The images table with the `os_hidden` column that migration 0003 adds. */
@@ -109,6 +110,15 @@ function toColumns(record: Partial<Omit<ImageRecord, "id">>): ImageColumns {
   return columns;
 }
 
+/** What an owner's images use: how many count against its image limits, and their bytes. */
+export interface ImageUsage {
+  count: number;
+  bytes: number;
+}
+
+/** Statuses whose images no longer count against their owner's limits (glance's usage queries). */
+const NOT_COUNTED = ["killed", "deleted", "pending_delete"];
+
 /** Glance's image records. Tags and extra properties are JSON columns of the row. */
 export class ImageRepository {
   constructor(private readonly db: Db) {}
@@ -144,6 +154,31 @@ export class ImageRepository {
       .executeTakeFirst();
     if (Number(result.numUpdatedRows) !== 1) return undefined;
     return this.find(id, trx);
+  }
+
+  /**
+   * Takes the lock row of an owner's image usage for the rest of the transaction, so that
+   * checks of its limits and the changes they guard run one after the other.
+   */
+  async lockOwner(trx: Transaction<Database>, owner: string): Promise<void> {
+    await new QuotaRepository(this.db).lock(trx, `images:${owner}`);
+  }
+
+  /**
+   * What an owner's images use (glance's user_get_image_count and user_get_storage_usage):
+   * how many count, and the bytes of their data.
+   */
+  async ownerUsage(owner: string, executor: Executor = this.db): Promise<ImageUsage> {
+    const row = await this.#q(executor)
+      .selectFrom("images")
+      .select((eb) => [
+        eb.fn.countAll().as("count"),
+        eb.fn.coalesce(eb.fn.sum("size"), eb.lit(0)).as("bytes"),
+      ])
+      .where("owner", "=", owner)
+      .where("status", "not in", NOT_COUNTED)
+      .executeTakeFirstOrThrow();
+    return { count: Number(row.count), bytes: Number(row.bytes) };
   }
 
   /** The images that meet every condition of `where`, in no particular order. */

@@ -1,4 +1,5 @@
 import { open } from "node:fs/promises";
+import type { Readable } from "node:stream";
 import type { FastifyInstance } from "fastify";
 import { badRequest, HttpFault } from "../faults.js";
 import { callerOf, type ImageRoutes, type Params } from "./context.js";
@@ -56,8 +57,14 @@ export async function imageDataRoutes(scope: FastifyInstance, routes: ImageRoute
         expectedSize = pyInt(header);
         if (expectedSize === undefined) throw badRequest("Invalid or missing image size in request headers.");
       }
-      const source = (request.body as AsyncIterable<Uint8Array> | undefined) ?? new Uint8Array();
-      await images.upload(callerOf(request), request.params.id, source, { expectedSize });
+      // Glance's upload size is the Content-Length (absent on a chunked upload)
+      const length = request.headers["content-length"];
+      const declaredSize = length === undefined ? undefined : pyInt(length);
+      // Data refused part-way (too large, over quota, disk full) must not destroy the request:
+      // that would reset the connection before the 413 is sent.
+      const body = request.body as Readable | undefined;
+      const source = body?.iterator({ destroyOnReturn: false }) ?? new Uint8Array();
+      await images.upload(callerOf(request), request.params.id, source, { expectedSize, declaredSize });
       return reply.code(204).send();
     },
   });

@@ -1,3 +1,6 @@
+import fs from "node:fs";
+import path from "node:path";
+import { Readable } from "node:stream";
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from "fastify";
 import { afterEach, describe, expect, it } from "vitest";
 import { defaultConfig } from "../../config.js";
@@ -15,11 +18,13 @@ const MiB = 1024 * 1024;
 describe("Glance limits under /image", () => {
   let app: FastifyInstance;
   let images: ImageService;
+  let dataDir: string;
   let close: (() => Promise<void>) | undefined;
 
   async function open(options: Partial<ImageServiceOptions> = {}): Promise<void> {
     const t = await openImageTestService(options);
     images = t.images;
+    dataDir = t.dataDir;
     close = t.close;
     const config = defaultConfig({ dataDir: t.dataDir, logLevel: "silent" });
     app = createHttpServer(config);
@@ -55,7 +60,11 @@ describe("Glance limits under /image", () => {
     return app.inject({
       method: "POST",
       url: "/image/v2/images",
-      headers: { accept: "application/json", "x-auth-token": "tok-alice", "content-type": "application/json" },
+      headers: {
+        accept: "application/json",
+        "x-auth-token": "tok-alice",
+        "content-type": "application/json",
+      },
       payload: text,
     });
   }
@@ -75,6 +84,33 @@ describe("Glance limits under /image", () => {
       headers: { "content-type": "application/octet-stream" },
       body: data,
     });
+  }
+
+  /** A chunked upload: a stream with no Content-Length, in chunks of `chunk` bytes. */
+  function uploadChunked(id: string, total: number, chunk: number): Promise<LightMyRequestResponse> {
+    const chunks = Array.from({ length: Math.ceil(total / chunk) }, () => Buffer.alloc(chunk, 7));
+    return app.inject({
+      method: "PUT",
+      url: `/image/v2/images/${id}/file`,
+      headers: {
+        accept: "application/json",
+        "x-auth-token": "tok-alice",
+        "content-type": "application/octet-stream",
+      },
+      payload: Readable.from(chunks),
+    });
+  }
+
+  /** The files in the image data directory: committed data and any partial uploads. */
+  function dataFiles(): string[] {
+    const dir = path.join(dataDir, "images");
+    return fs.existsSync(dir) ? fs.readdirSync(dir).sort() : [];
+  }
+
+  async function expectQueued(id: string): Promise<void> {
+    const image = (await call("GET", `/image/v2/images/${id}`)).json();
+    expect(image).toMatchObject({ status: "queued", size: null, checksum: null });
+    expect(dataFiles()).not.toContainEqual(expect.stringContaining(id));
   }
 
   function messageOf(res: LightMyRequestResponse): string {
@@ -151,6 +187,102 @@ describe("Glance limits under /image", () => {
         const res = await call("GET", `/image/v2/images?${query}`);
         expect(res.statusCode, `${query}: ${res.body}`).toBe(200);
       }
+    });
+  });
+
+  describe("image quotas", () => {
+    const overLimit = (resource: string, limit: number, usage: number, delta: number) =>
+      "The request returned a 413 Request Entity Too Large. This generally means that rate limiting or a quota threshold was breached.\n\n" +
+      `The response body:\nProject ${ALICE.projectId} is over a limit for [Resource ${resource} is over limit of ${limit} due to current usage ${usage} and delta ${delta}]`;
+
+    it("refuses an image past image_count_total with 413, per project", async () => {
+      await open({ limits: { imageSizeTotalMiB: -1, imageCountTotal: 2 } });
+      const first = await queuedImage();
+      await queuedImage();
+      const third = await call("POST", "/image/v2/images", { json: { name: "third" } });
+      expect(third.statusCode, third.body).toBe(413);
+      expect(messageOf(third)).toBe(overLimit("image_count_total", 2, 2, 1));
+      expect((await call("GET", "/image/v2/images?name=third")).json().images).toEqual([]);
+      await queuedImage("tok-bob");
+      expect((await call("DELETE", `/image/v2/images/${first}`)).statusCode).toBe(204);
+      await queuedImage();
+    });
+
+    it("refuses an upload whose Content-Length passes image_size_total before reading it", async () => {
+      await open({ limits: { imageSizeTotalMiB: 1, imageCountTotal: -1 } });
+      const id = await queuedImage();
+      const res = await upload(id, Buffer.alloc(2 * MiB, 1));
+      expect(res.statusCode, res.body).toBe(413);
+      expect(messageOf(res)).toBe(overLimit("image_size_total", 1, 0, 2));
+      await expectQueued(id);
+    });
+
+    it("cuts off data that streams past the remaining quota, and leaves the image queued", async () => {
+      await open({ limits: { imageSizeTotalMiB: 1, imageCountTotal: -1 } });
+      const kept = await queuedImage();
+      expect((await upload(kept, Buffer.alloc(600 * 1024, 1))).statusCode).toBe(204);
+      const remaining = MiB - 600 * 1024;
+
+      // declared: under 1 MiB passes Glance's whole-MiB check, then the data itself does not fit
+      const declared = await queuedImage();
+      const res = await upload(declared, Buffer.alloc(600 * 1024, 2));
+      expect(res.statusCode, res.body).toBe(413);
+      expect(messageOf(res)).toBe(
+        `Image exceeds the storage quota: The size of the data ${600 * 1024} will exceed the limit. ${remaining} bytes remaining.`,
+      );
+      await expectQueued(declared);
+
+      // chunked: no size at all, cut off at the first chunk past the quota
+      const chunked = await queuedImage();
+      const cut = await uploadChunked(chunked, 2 * MiB, 64 * 1024);
+      expect(cut.statusCode, cut.body).toBe(413);
+      expect(messageOf(cut)).toMatch(/^Image exceeds the storage quota: .* \d+ bytes remaining\.$/);
+      await expectQueued(chunked);
+      expect(dataFiles()).toEqual([kept]);
+
+      // what fits still goes in
+      expect((await upload(chunked, Buffer.alloc(remaining, 3))).statusCode).toBe(204);
+    });
+
+    it("lets only one of two uploads that fit alone but not together become active", async () => {
+      await open({ limits: { imageSizeTotalMiB: 1, imageCountTotal: -1 } });
+      const ids = [await queuedImage(), await queuedImage()];
+      const results = await Promise.all(ids.map((id) => upload(id, Buffer.alloc(600 * 1024, 4))));
+      expect(results.map((r) => r.statusCode).sort()).toEqual([204, 413]);
+      const statuses = await Promise.all(
+        ids.map(async (id) => (await call("GET", `/image/v2/images/${id}`)).json().status),
+      );
+      expect(statuses.sort()).toEqual(["active", "queued"]);
+      expect(dataFiles()).toHaveLength(1);
+    });
+  });
+
+  describe("free disk", () => {
+    const FULL = "Image storage media is full: There is not enough disk space on the image storage media.";
+
+    it("refuses an upload that would leave less than the reserve free, declared or chunked", async () => {
+      await open({ freeDiskReserveBytes: 2 ** 60 });
+      const id = await queuedImage();
+      const res = await upload(id, Buffer.from("ten bytes!"));
+      expect(res.statusCode, res.body).toBe(413);
+      expect(messageOf(res)).toBe(FULL);
+      await expectQueued(id);
+
+      const chunked = await uploadChunked(id, 256 * 1024, 64 * 1024);
+      expect(chunked.statusCode, chunked.body).toBe(413);
+      expect(messageOf(chunked)).toBe(FULL);
+      await expectQueued(id);
+      expect(dataFiles()).toEqual([]);
+    });
+
+    it("accepts uploads while the disk keeps its reserve", async () => {
+      await open({ freeDiskReserveBytes: 1024 });
+      const id = await queuedImage();
+      expect((await uploadChunked(id, 256 * 1024, 64 * 1024)).statusCode).toBe(204);
+      expect((await call("GET", `/image/v2/images/${id}`)).json()).toMatchObject({
+        status: "active",
+        size: 256 * 1024,
+      });
     });
   });
 });

@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from "node:crypto";
-import { mkdir, open, rename, rm, stat } from "node:fs/promises";
+import { mkdir, open, rename, rm, stat, statfs } from "node:fs/promises";
 import path from "node:path";
 import { InvalidInput } from "../errors.js";
 import { ImageLimitExceeded } from "./errors.js";
@@ -19,6 +19,25 @@ export interface StagedData {
 }
 
 const HEAD_BYTES = 512;
+/** How often a streaming upload looks at the free space again. */
+const FREE_SPACE_CHECK_BYTES = 8 * 1024 * 1024;
+
+/** How much of the image data may arrive and how much free disk must remain after it. */
+export interface StageLimits {
+  /** Largest image data accepted (Glance's `image_size_cap`). */
+  maxBytes: number;
+  /** Free space the data directory's filesystem must keep (the database lives there too). */
+  reserveBytes: number;
+  /** The size the client announced, if it did: refused at once when it cannot fit. */
+  declaredBytes?: number;
+}
+
+/** glance_store's StorageFull, as Glance's upload answers it (413). */
+function storageFull(): ImageLimitExceeded {
+  return new ImageLimitExceeded(
+    "Image storage media is full: There is not enough disk space on the image storage media.",
+  );
+}
 
 /**
  * Image data as files: `<dataDir>/images/<image id>`. Data arrives in a temporary file
@@ -51,22 +70,28 @@ export class ImageDataStore {
 
   /**
    * Streams `source` into a temporary file, computing size, md5 and sha512. Refuses data
-   * over `maxBytes` (ImageLimitExceeded) as soon as it is exceeded; on any failure the
-   * temporary file is removed and the error passed on.
+   * over `maxBytes`, and data that would leave less than `reserveBytes` free on the disk
+   * (ImageLimitExceeded, before any is written when the declared size cannot fit, as soon
+   * as it happens otherwise); on any failure the temporary file is removed and the error
+   * passed on.
    */
   async stage(
     imageId: string,
     source: AsyncIterable<Uint8Array> | Uint8Array,
-    maxBytes: number,
+    limits: StageLimits,
   ): Promise<StagedData> {
+    const { maxBytes, reserveBytes } = limits;
     const finalPath = this.path(imageId);
     await mkdir(this.dir, { recursive: true });
+    const declared = limits.declaredBytes;
+    if (declared !== undefined && (await this.freeBytes()) - reserveBytes < declared) throw storageFull();
     const partPath = path.join(this.dir, `.${imageId}.${randomUUID()}.part`);
     const md5 = createHash("md5");
     const sha512 = createHash("sha512");
     const head: Buffer[] = [];
     let headLength = 0;
     let size = 0;
+    let checkedAt = -FREE_SPACE_CHECK_BYTES;
     const file = await open(partPath, "wx");
     try {
       const chunks: AsyncIterable<Uint8Array> | Uint8Array[] =
@@ -83,12 +108,20 @@ export class ImageDataStore {
           head.push(part);
           headLength += part.length;
         }
+        // An upload is also watched as it goes (a chunked one declares nothing, and others
+        // write too): each check makes sure the data until the next one leaves the reserve free.
+        if (size - checkedAt >= FREE_SPACE_CHECK_BYTES) {
+          checkedAt = size;
+          if ((await this.freeBytes()) < reserveBytes + FREE_SPACE_CHECK_BYTES + chunk.byteLength)
+            throw storageFull();
+        }
         await file.write(chunk);
       }
       await file.sync();
     } catch (error) {
       await file.close().catch(() => undefined);
       await rm(partPath, { force: true });
+      if ((error as NodeJS.ErrnoException).code === "ENOSPC") throw storageFull();
       throw error;
     }
     await file.close();
@@ -100,6 +133,12 @@ export class ImageDataStore {
       commit: () => rename(partPath, finalPath),
       discard: () => rm(partPath, { force: true }),
     };
+  }
+
+  /** Bytes an unprivileged writer may still put on the data directory's filesystem. */
+  async freeBytes(): Promise<number> {
+    const fs = await statfs(this.dir);
+    return fs.bavail * fs.bsize;
   }
 
   async remove(imageId: string): Promise<void> {

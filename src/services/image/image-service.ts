@@ -28,12 +28,25 @@ import {
 import { ImageDataStore, type StagedData } from "./image-data-store.js";
 import { canCreate, canDownload, canList, canModify, canRead, canSetVisibility } from "./image-policy.js";
 import { type ImageListQuery, page } from "./image-query.js";
+import {
+  enforceImageCount,
+  enforceImageSize,
+  type ImageLimits,
+  quotaLimited,
+  remainingBytes,
+  storageQuotaFull,
+  UNLIMITED_IMAGES,
+} from "./image-quota.js";
 
 export interface ImageServiceOptions {
   /** The data directory; image data lives in its `images/` folder. */
   dataDir: string;
   /** Largest image data accepted, in bytes (Glance's `image_size_cap`, 1 TiB by default). */
   maxImageBytes?: number;
+  /** Every project's image_size_total and image_count_total; unlimited by default. */
+  limits?: ImageLimits;
+  /** Free space uploads must leave on the data directory's filesystem, in bytes (default 64 MiB). */
+  freeDiskReserveBytes?: number;
   /** The clock (UTC ISO 8601); tests pin it. */
   now?: () => string;
 }
@@ -90,18 +103,23 @@ export interface ImageDataFile {
 }
 
 const DEFAULT_MAX_IMAGE_BYTES = 1024 ** 4;
+const DEFAULT_FREE_DISK_RESERVE_BYTES = 64 * 1024 ** 2;
 
 /** Glance's `[DEFAULT] image_size_cap`-style limits and the v2 image semantics: the image domain. */
 export class ImageService {
   readonly #repo: ImageRepository;
   readonly #data: ImageDataStore;
   readonly #maxImageBytes: number;
+  readonly #limits: ImageLimits;
+  readonly #reserveBytes: number;
   readonly #now: () => string;
 
   constructor(db: Db, options: ImageServiceOptions) {
     this.#repo = new ImageRepository(db);
     this.#data = new ImageDataStore(options.dataDir);
     this.#maxImageBytes = options.maxImageBytes ?? DEFAULT_MAX_IMAGE_BYTES;
+    this.#limits = options.limits ?? UNLIMITED_IMAGES;
+    this.#reserveBytes = options.freeDiskReserveBytes ?? DEFAULT_FREE_DISK_RESERVE_BYTES;
     this.#now = options.now ?? nowIso;
   }
 
@@ -178,8 +196,23 @@ export class ImageService {
       properties,
     });
     checkDbIntegers(record);
-    if (!(await this.#repo.insert(record))) throw new Conflict(`Image ID ${record.id} already exists!`);
+    if (!(await this.#insertCounted(record))) throw new Conflict(`Image ID ${record.id} already exists!`);
     return toImage(record);
+  }
+
+  /**
+   * Inserts a new image, within its owner's image_count_total: the count and the insert
+   * share a transaction that holds the owner's lock row, so concurrent creates cannot
+   * overshoot. False when the id is taken.
+   */
+  async #insertCounted(record: ImageRecord): Promise<boolean> {
+    const owner = record.owner;
+    if (this.#limits.imageCountTotal < 0 || owner === null) return this.#repo.insert(record);
+    return this.#repo.transaction(async (trx) => {
+      await this.#repo.lockOwner(trx, owner);
+      enforceImageCount(this.#limits, owner, await this.#repo.ownerUsage(owner, trx));
+      return this.#repo.insert(record, trx);
+    });
   }
 
   /** A new image record with no data yet: queued, no size or checksums, created now. */
@@ -279,13 +312,15 @@ export class ImageService {
   /**
    * Receives an image's data (`PUT /v2/images/{id}/file`): queued → saving → active, with
    * size, md5 checksum and sha512 hash. Only a queued image takes data (Conflict otherwise);
-   * on failure the image goes back to queued. `expectedSize` is x-openstack-image-size.
+   * on failure the image goes back to queued. `expectedSize` is x-openstack-image-size,
+   * `declaredSize` the request's Content-Length: data that cannot fit the owner's
+   * image_size_total or the free disk is refused before it is read.
    */
   async upload(
     ctx: AuthContext,
     id: string,
     source: ImageDataSource,
-    options: { expectedSize?: number } = {},
+    options: { expectedSize?: number; declaredSize?: number } = {},
   ): Promise<Image> {
     const record = await this.#repo.find(id);
     if (!record || !canRead(ctx, record)) throw imageNotFound(id);
@@ -298,8 +333,12 @@ export class ImageService {
       throw new InvalidInput(`Property ${missing[0]} must be set prior to saving data.`);
     if (missing.length > 1)
       throw new InvalidInput(`Properties ${missing.join(", ")} must be set prior to saving data.`);
+    if (record.owner !== null && this.#limits.imageSizeTotalMiB >= 0) {
+      const usage = await this.#repo.ownerUsage(record.owner);
+      enforceImageSize(this.#limits, record.owner, usage, options.declaredSize);
+    }
     await this.#claim(id, ["queued"]);
-    return this.#receive(id, source, options.expectedSize);
+    return this.#receive(id, source, options);
   }
 
   /**
@@ -393,7 +432,7 @@ export class ImageService {
       properties,
     });
     checkDbIntegers(record);
-    await this.#repo.insert(record);
+    await this.#insertCounted(record);
     if (spec.sourceDataPath !== undefined) {
       try {
         // opened first, so that a missing file fails here rather than in an unread stream
@@ -422,7 +461,7 @@ export class ImageService {
     if (record.status === "active") return;
     await this.#claim(id, ["queued", "saving"]);
     if (data !== null) {
-      await this.#receive(id, data, undefined);
+      await this.#receive(id, data, {});
       return;
     }
     const done = await this.#repo.update(
@@ -484,7 +523,10 @@ export class ImageService {
     }
     const complete = record.status === "active" && (await this.#data.size(id)) === record.size;
     if (complete || !["queued", "saving", "active"].includes(record.status)) return id;
-    const staged = await this.#data.stage(id, bootstrapImageData(), this.#maxImageBytes);
+    const staged = await this.#data.stage(id, bootstrapImageData(), {
+      maxBytes: this.#maxImageBytes,
+      reserveBytes: 0,
+    });
     await staged.commit();
     await this.#repo.update(id, {
       status: "active",
@@ -503,11 +545,32 @@ export class ImageService {
     throw statusConflict(now.status, "saving");
   }
 
-  /** Streams data in for an image in saving and makes it active; back to queued on failure. */
-  async #receive(id: string, source: ImageDataSource, expectedSize: number | undefined): Promise<Image> {
+  /**
+   * Streams data in for an image in saving and makes it active; back to queued on failure.
+   * The data is cut off where it would pass the owner's storage quota, and the quota is
+   * checked again, under the owner's lock, as the image becomes active: two uploads at once
+   * cannot overshoot it together.
+   */
+  async #receive(
+    id: string,
+    source: ImageDataSource,
+    sizes: { expectedSize?: number; declaredSize?: number },
+  ): Promise<Image> {
+    const { expectedSize } = sizes;
     let staged: StagedData;
     try {
-      staged = await this.#data.stage(id, source, this.#maxImageBytes);
+      const owner = (await this.#repo.find(id))?.owner ?? null;
+      const remaining =
+        owner === null ? undefined : remainingBytes(this.#limits, await this.#repo.ownerUsage(owner));
+      staged = await this.#data.stage(
+        id,
+        remaining === undefined ? source : quotaLimited(source, remaining),
+        {
+          maxBytes: this.#maxImageBytes,
+          reserveBytes: this.#reserveBytes,
+          declaredBytes: expectedSize ?? sizes.declaredSize,
+        },
+      );
       if (expectedSize !== undefined && staged.size !== expectedSize) {
         await staged.discard();
         throw new InvalidInput(
@@ -523,13 +586,30 @@ export class ImageService {
       await staged.discard();
       throw new ImageGone(id);
     }
-    await staged.commit();
     const fields = {
       status: "active",
       ...this.#dataFields(staged, record.diskFormat),
       updatedAt: this.#now(),
     };
-    if (!(await this.#repo.update(id, fields, { fromStatus: ["saving"] }))) {
+    let activated: boolean;
+    let committed = false;
+    try {
+      activated = await this.#repo.transaction(async (trx) => {
+        if (record.owner !== null && this.#limits.imageSizeTotalMiB >= 0) {
+          await this.#repo.lockOwner(trx, record.owner);
+          const remaining = remainingBytes(this.#limits, await this.#repo.ownerUsage(record.owner, trx))!;
+          if (staged.size > remaining) throw storageQuotaFull(staged.size, remaining);
+        }
+        await staged.commit();
+        committed = true;
+        return this.#repo.update(id, fields, { fromStatus: ["saving"], executor: trx });
+      });
+    } catch (error) {
+      await (committed ? this.#data.remove(id) : staged.discard());
+      await this.#restoreQueued(id);
+      throw error;
+    }
+    if (!activated) {
       // deleted (or reset) while the data came in: drop what was written
       await this.#data.remove(id);
       throw new ImageGone(id);
