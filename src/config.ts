@@ -20,6 +20,12 @@ export interface Config {
   fakeStepMs: number;
   /** Largest request body accepted on JSON APIs, in bytes. */
   bodyLimitBytes: number;
+  /** Glance's `image_size_total` for every project: MiB of image data it may store; -1 = unlimited. */
+  imageSizeTotalMiB: number;
+  /** Glance's `image_count_total` for every project: images it may have; -1 = unlimited. */
+  imageCountTotal: number;
+  /** Free space image uploads must leave on the data directory's filesystem, in MiB. */
+  imageDiskReserveMiB: number;
   /** Log level for pino ("silent" in tests). */
   logLevel: string;
 }
@@ -38,6 +44,9 @@ export function defaultConfig(overrides: Partial<Config> = {}): Config {
     tokenTtlSeconds: overrides.tokenTtlSeconds ?? 3600,
     fakeStepMs: overrides.fakeStepMs ?? 200,
     bodyLimitBytes: overrides.bodyLimitBytes ?? 1024 * 1024,
+    imageSizeTotalMiB: overrides.imageSizeTotalMiB ?? -1,
+    imageCountTotal: overrides.imageCountTotal ?? -1,
+    imageDiskReserveMiB: overrides.imageDiskReserveMiB ?? 64,
     logLevel: overrides.logLevel ?? "info",
   };
   return config;

@@ -55,7 +55,11 @@ export async function startNimbus(
   const log = app.log;
 
   const identity = new IdentityService({ db, config });
-  const images = new ImageService(db, { dataDir: config.dataDir });
+  const images = new ImageService(db, {
+    dataDir: config.dataDir,
+    limits: { imageSizeTotalMiB: config.imageSizeTotalMiB, imageCountTotal: config.imageCountTotal },
+    freeDiskReserveBytes: config.imageDiskReserveMiB * 1024 * 1024,
+  });
   const flavors = new FlavorService(db);
   const quota = new QuotaService(db);
   const keypairs = new KeypairService(db, quota);

@@ -12,6 +12,9 @@ const KEYS: Array<keyof Config> = [
   "fakeStepMs",
   "bodyLimitBytes",
   "logLevel",
+  "imageSizeTotalMiB",
+  "imageCountTotal",
+  "imageDiskReserveMiB",
 ];
 
 /** Reads a YAML (or JSON, which is YAML) settings file; unknown keys are an error, so typos do not pass silently. */

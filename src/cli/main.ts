@@ -66,6 +66,21 @@ program
       .env("NIMBUS_TOKEN_TTL")
       .argParser(integer),
   )
+  .addOption(
+    new Option("--image-size-total <MiB>", "image data each project may store (default unlimited)")
+      .env("NIMBUS_IMAGE_SIZE_TOTAL")
+      .argParser(integer),
+  )
+  .addOption(
+    new Option("--image-count-total <n>", "images each project may have (default unlimited)")
+      .env("NIMBUS_IMAGE_COUNT_TOTAL")
+      .argParser(integer),
+  )
+  .addOption(
+    new Option("--image-disk-reserve <MiB>", "free space image uploads must leave on disk (default 64)")
+      .env("NIMBUS_IMAGE_DISK_RESERVE")
+      .argParser(integer),
+  )
   .addOption(new Option("--log-level <level>", "pino log level (default info)").env("NIMBUS_LOG_LEVEL"))
   .action(async (options) => {
     const fromFile: Partial<Config> = options.config ? loadConfigFile(options.config) : {};
@@ -78,6 +93,9 @@ program
       fakeStepMs: options.fakeStepMs,
       tokenTtlSeconds: options.tokenTtl,
       logLevel: options.logLevel,
+      imageSizeTotalMiB: options.imageSizeTotal,
+      imageCountTotal: options.imageCountTotal,
+      imageDiskReserveMiB: options.imageDiskReserve,
     };
     const defined = Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined));
     const settings: Partial<Config> = { ...fromFile, ...defined };
