@@ -222,17 +222,13 @@ describe("GET and DELETE /os-server-groups/{id}, policy and scoping", () => {
     }
   });
 
-  it("refuses another project's member with 403, lets the admin in", async () => {
+  it("hides another project's group from its members (nova's project-scoped lookup), lets the admin in", async () => {
     const shown = await show(demoGroup, { as: "other" });
-    expect(shown.status).toBe(403);
-    expect(shown.json.forbidden.message).toBe(
-      "Policy doesn't allow os_compute_api:os-server-groups:show to be performed.",
-    );
+    expect(shown.status).toBe(404);
+    expect(shown.json.itemNotFound.message).toBe(`Instance group ${demoGroup} could not be found.`);
     const deleted = await h.call({ method: "DELETE", url: `/os-server-groups/${demoGroup}`, as: "other" });
-    expect(deleted.status).toBe(403);
-    expect(deleted.json.forbidden.message).toBe(
-      "Policy doesn't allow os_compute_api:os-server-groups:delete to be performed.",
-    );
+    expect(deleted.status).toBe(404);
+    expect(deleted.json.itemNotFound.message).toBe(`Instance group ${demoGroup} could not be found.`);
     expect((await show(demoGroup, { as: "admin" })).status).toBe(200);
   });
 

@@ -1,7 +1,8 @@
-import type {
-  ServerGroupPolicy,
-  ServerGroupRules,
-  ServerGroupService,
+import {
+  ServerGroupNotFound,
+  type ServerGroupPolicy,
+  type ServerGroupRules,
+  type ServerGroupService,
 } from "../../services/compute/server-group-service.js";
 import { lastValue, pageOf } from "./pagination.js";
 import { authorize, type Policy } from "./policy.js";
@@ -45,9 +46,15 @@ function offsetOf(query: Record<string, string[]>): number {
 export function serverGroupRoutes(deps: ServerGroupRouteDeps): RouteDef[] {
   const { serverGroups } = deps;
 
-  /** nova loads the group first (404), then checks the policy against its project (403). */
+  /**
+   * nova loads the group first, within the caller's project unless the caller is an admin
+   * (404 for another project's), then checks the policy against its project (403).
+   */
   const target = async (call: ComputeCall, policy: Policy) => {
     const group = await serverGroups.get(call.params.id!);
+    if (!call.auth.isAdmin && group.projectId !== call.auth.projectId) {
+      throw new ServerGroupNotFound(group.uuid);
+    }
     authorize(call.auth, policy, group.projectId);
     return group;
   };
