@@ -16,6 +16,23 @@ export interface Config {
   publicUrl: string;
   /** Keystone token lifetime. */
   tokenTtlSeconds: number;
+  /**
+   * Keystone's `[security_compliance] lockout_failure_attempts`: consecutive failed password
+   * authentications after which a user is locked out; 0 (Keystone's default) never locks.
+   */
+  lockoutFailureAttempts: number;
+  /**
+   * Keystone's `[security_compliance] lockout_duration`: how long a lockout lasts; 0 keeps
+   * the user locked until an admin enables it again.
+   */
+  lockoutDurationSeconds: number;
+  /**
+   * Failed password authentications one client address may make per window before password
+   * authentication from it answers 429; 0 turns the limit off. Only failures count, so
+   * clients that log in often from one address are never slowed down.
+   */
+  authFailureLimit: number;
+  authFailureWindowSeconds: number;
   /** Delay of each simulated step of the fake driver (0 = immediate). */
   fakeStepMs: number;
   /** Largest request body accepted on JSON APIs, in bytes. */
@@ -42,6 +59,10 @@ export function defaultConfig(overrides: Partial<Config> = {}): Config {
     database: overrides.database || null,
     publicUrl: overrides.publicUrl ?? `http://${host === "0.0.0.0" ? "127.0.0.1" : host}:${port}`,
     tokenTtlSeconds: overrides.tokenTtlSeconds ?? 3600,
+    lockoutFailureAttempts: overrides.lockoutFailureAttempts ?? 0,
+    lockoutDurationSeconds: overrides.lockoutDurationSeconds ?? 1800,
+    authFailureLimit: overrides.authFailureLimit ?? 20,
+    authFailureWindowSeconds: overrides.authFailureWindowSeconds ?? 60,
     fakeStepMs: overrides.fakeStepMs ?? 200,
     bodyLimitBytes: overrides.bodyLimitBytes ?? 1024 * 1024,
     imageSizeTotalMiB: overrides.imageSizeTotalMiB ?? -1,

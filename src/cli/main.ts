@@ -67,6 +67,26 @@ program
       .argParser(integer),
   )
   .addOption(
+    new Option("--lockout-failure-attempts <n>", "failed passwords that lock a user out (default 0: never)")
+      .env("NIMBUS_LOCKOUT_FAILURE_ATTEMPTS")
+      .argParser(integer),
+  )
+  .addOption(
+    new Option("--lockout-duration <seconds>", "how long a lockout lasts; 0 until re-enabled (default 1800)")
+      .env("NIMBUS_LOCKOUT_DURATION")
+      .argParser(integer),
+  )
+  .addOption(
+    new Option("--auth-failure-limit <n>", "failed passwords per address and window before 429 (default 20)")
+      .env("NIMBUS_AUTH_FAILURE_LIMIT")
+      .argParser(integer),
+  )
+  .addOption(
+    new Option("--auth-failure-window <seconds>", "the window of --auth-failure-limit (default 60)")
+      .env("NIMBUS_AUTH_FAILURE_WINDOW")
+      .argParser(integer),
+  )
+  .addOption(
     new Option("--image-size-total <MiB>", "image data each project may store (default unlimited)")
       .env("NIMBUS_IMAGE_SIZE_TOTAL")
       .argParser(integer),
@@ -92,6 +112,10 @@ program
       publicUrl: options.publicUrl,
       fakeStepMs: options.fakeStepMs,
       tokenTtlSeconds: options.tokenTtl,
+      lockoutFailureAttempts: options.lockoutFailureAttempts,
+      lockoutDurationSeconds: options.lockoutDuration,
+      authFailureLimit: options.authFailureLimit,
+      authFailureWindowSeconds: options.authFailureWindow,
       logLevel: options.logLevel,
       imageSizeTotalMiB: options.imageSizeTotal,
       imageCountTotal: options.imageCountTotal,

@@ -1,6 +1,15 @@
-import type { Transaction, Updateable } from "kysely";
+import { sql, type Transaction, type Updateable } from "kysely";
 import type { Db } from "./database.js";
-import type { Database, Project, ProjectTable, Role, TokenRow, User, UserTable } from "./schema.js";
+import type {
+  Database,
+  Project,
+  ProjectTable,
+  Role,
+  TokenRow,
+  User,
+  UserAuthFailureRow,
+  UserTable,
+} from "./schema.js";
 
 type Executor = Db | Transaction<Database>;
 
@@ -152,7 +161,11 @@ export class IdentityRepository {
     return query.orderBy("name").orderBy("id").execute();
   }
 
-  /** Updates the user; a changed password or a disabled user revokes the user's tokens, as Keystone does. */
+  /**
+   * Updates the user; a changed password or a disabled user revokes the user's tokens, as
+   * Keystone does. Enabling the user clears its failed authentications (Keystone's way to
+   * unlock a locked-out user).
+   */
   async updateUser(id: string, changes: Updateable<UserTable>): Promise<WriteResult> {
     return updateUnique(() =>
       this.transaction(async (trx) => {
@@ -160,6 +173,7 @@ export class IdentityRepository {
         if (changes.password_hash !== undefined || changes.enabled === 0) {
           await trx.updateTable("tokens").set({ revoked: 1 }).where("user_id", "=", id).execute();
         }
+        if (changes.enabled === 1) await this.clearAuthFailures(id, trx);
         return result;
       }),
     );
@@ -172,6 +186,46 @@ export class IdentityRepository {
       const result = await trx.deleteFrom("users").where("id", "=", id).executeTakeFirst();
       return Number(result.numDeletedRows) === 1;
     });
+  }
+
+  // Failed password authentications (Keystone's lockout)
+
+  async authFailures(userId: string): Promise<UserAuthFailureRow | undefined> {
+    return this.db
+      .selectFrom("user_auth_failures")
+      .selectAll()
+      .where("user_id", "=", userId)
+      .executeTakeFirst();
+  }
+
+  /** Counts one more failure at `at`, in one statement, so that concurrent failures all count. */
+  async recordAuthFailure(userId: string, at: string): Promise<void> {
+    await this.db
+      .insertInto("user_auth_failures")
+      .values({ user_id: userId, failure_count: 1, last_failure_at: at })
+      .onConflict((oc) =>
+        oc.column("user_id").doUpdateSet({
+          failure_count: sql<number>`user_auth_failures.failure_count + 1`,
+          last_failure_at: at,
+        }),
+      )
+      .execute();
+  }
+
+  async clearAuthFailures(userId: string, executor: Executor = this.db): Promise<void> {
+    await executor.deleteFrom("user_auth_failures").where("user_id", "=", userId).execute();
+  }
+
+  /**
+   * Forgets the failures of a lockout that has ended, unless a failure came after the one
+   * that ended it: a failure another process just counted must not be erased.
+   */
+  async endLockout(userId: string, lastFailureAt: string): Promise<void> {
+    await this.db
+      .deleteFrom("user_auth_failures")
+      .where("user_id", "=", userId)
+      .where("last_failure_at", "=", lastFailureAt)
+      .execute();
   }
 
   // Roles

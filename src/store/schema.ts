@@ -31,6 +31,7 @@ export interface Database {
   aggregate_metadata: { aggregate_id: number; key: string; value: string };
   quota_classes: { class_name: string; resource: string; hard_limit: number };
   migrations: MigrationTable;
+  user_auth_failures: UserAuthFailureTable;
 }
 
 export interface ProjectTable {
@@ -339,3 +340,11 @@ export interface MigrationTable {
 }
 export type MigrationRow = Selectable<MigrationTable>;
 export type MigrationUpdate = Updateable<MigrationTable>;
+
+/** A user's consecutive failed password authentications (0010), for Keystone's lockout. */
+export interface UserAuthFailureTable {
+  user_id: string;
+  failure_count: number;
+  last_failure_at: string;
+}
+export type UserAuthFailureRow = Selectable<UserAuthFailureTable>;

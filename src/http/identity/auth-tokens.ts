@@ -7,7 +7,7 @@ import { collectionLinks, type domainView, projectView, tokenView } from "./view
 /** `POST /v3/auth/tokens`: the one identity route that needs no token. */
 export function issueTokenRoute(scope: FastifyInstance, { identity }: IdentityRoutes): void {
   scope.post("/v3/auth/tokens", async (request, reply) => {
-    const issued = await identity.issueToken(parseAuthRequest(request.body));
+    const issued = await identity.issueToken(parseAuthRequest(request.body), request.ip);
     const catalog = queryFlag(request, "nocatalog") ? null : identity.catalog();
     void reply.code(201).header("X-Subject-Token", issued.id);
     return tokenView(issued.token, catalog);

@@ -1,5 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { TooManyAuthFailures } from "../../services/identity/errors.js";
 import { toFault } from "../error-handler.js";
+import { HttpFault } from "../faults.js";
 
 /** Keystone's `title` per status (the HTTP reason phrases keystone/exception.py uses). */
 const TITLES: Record<number, string> = {
@@ -34,11 +36,15 @@ export function keystoneError(status: number, message: string): KeystoneError {
 /**
  * Renders errors the Keystone way inside the identity plugin's scope (fastify
  * encapsulation), so the rest of the app keeps Nova's faults. Statuses come from
- * the same mapping as the Nova edge; 401 carries Keystone's WWW-Authenticate.
+ * the same mapping as the Nova edge; 401 carries Keystone's WWW-Authenticate. Too many
+ * failed passwords from one address is a 429 with Retry-After (a limit of nimbus's own).
  */
 export function installKeystoneErrors(scope: FastifyInstance, identityUrl: string): void {
   scope.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => {
-    const fault = toFault(error);
+    const fault =
+      error instanceof TooManyAuthFailures
+        ? new HttpFault(429, error.message, { "Retry-After": String(error.retryAfterSeconds) })
+        : toFault(error);
     let message = fault.message;
     if (fault.status >= 500) {
       request.log.error({ err: error }, "unexpected error");

@@ -1,4 +1,4 @@
-import { Conflict, Forbidden, InvalidInput, NotFound, Unauthorized } from "../errors.js";
+import { Conflict, Forbidden, InvalidInput, NotFound, ServiceError, Unauthorized } from "../errors.js";
 
 /**
  * Identity's errors, worded as Keystone words them (keystone/exception.py), so that
@@ -9,6 +9,30 @@ import { Conflict, Forbidden, InvalidInput, NotFound, Unauthorized } from "../er
 export class AuthenticationFailed extends Unauthorized {
   constructor(message = "The request you have made requires authentication.") {
     super(message);
+  }
+}
+
+/**
+ * A locked-out user (Keystone's AccountLocked). Keystone answers it as a plain
+ * Unauthorized (its authentication notifier re-raises it so), so a caller cannot tell a
+ * locked account from a wrong password; the user id is for the log.
+ */
+export class AccountLocked extends AuthenticationFailed {
+  constructor(readonly userId: string) {
+    super();
+  }
+}
+
+/**
+ * Too many failed password authentications from one source. Keystone itself has no such
+ * limit; the Keystone edge answers it 429 Too Many Requests with Retry-After.
+ */
+export class TooManyAuthFailures extends ServiceError {
+  readonly category = "over_limit";
+  constructor(readonly retryAfterSeconds: number) {
+    super(
+      `Too many failed authentication attempts from this address. Retry after ${retryAfterSeconds} seconds.`,
+    );
   }
 }
 

@@ -5,6 +5,7 @@ import { openTestDatabase } from "../../store/testing.js";
 import type { AuthContext } from "../context.js";
 import { type BootstrapResult, bootstrapIdentity } from "./bootstrap.js";
 import {
+  AccountLocked,
   AuthenticationFailed,
   DuplicateEntry,
   ForbiddenAction,
@@ -127,6 +128,27 @@ describe("IdentityService", () => {
     );
   });
 
+  it("counts failed passwords in the store, shared by every process and kept across restarts", async () => {
+    const config = defaultConfig({ dataDir, publicUrl: "http://cloud.test", lockoutFailureAttempts: 4 });
+    // Two services on one store stand for two processes, or one before and after a restart.
+    const [a, b] = [0, 1].map(() => new IdentityService({ db, config, now: () => now }));
+    await Promise.all(
+      [a, a, b].map((s) =>
+        expect(s!.issueToken(password("demo", "wrong"))).rejects.toThrow(AuthenticationFailed),
+      ),
+    );
+    const row = await db.selectFrom("user_auth_failures").selectAll().executeTakeFirst();
+    expect(row).toEqual({ user_id: boot.demo.userId, failure_count: 3, last_failure_at: now.toISOString() });
+
+    await expect(b!.issueToken(password("demo", "wrong"))).rejects.toThrow(AuthenticationFailed);
+    for (const s of [a!, b!]) {
+      await expect(s.issueToken(password("demo", "demo-pw"))).rejects.toThrow(AccountLocked);
+    }
+    advance(1800);
+    expect((await a!.issueToken(password("demo", "demo-pw"))).token.user.name).toBe("demo");
+    expect(await db.selectFrom("user_auth_failures").selectAll().execute()).toEqual([]);
+  });
+
   it("expires tokens after the TTL", async () => {
     const issued = await identity.issueToken(password("demo", "demo-pw"));
     expect(issued.token.issuedAt).toBe("2030-01-01T00:00:00.000Z");
@@ -222,6 +244,27 @@ describe("IdentityService", () => {
     expect(await identity.authenticate(t2.id, "r")).toBeUndefined();
     await expect(identity.issueToken(password("demo", "demo-pw"))).rejects.toThrow(AuthenticationFailed);
     expect((await identity.issueToken(password("demo", "new-pw"))).token.user.name).toBe("demo");
+  });
+
+  it("keeps tokens revoked when a disabled project is enabled or a deleted role is granted again", async () => {
+    const adminToken = await identity.issueToken(password("admin", "admin-pw"));
+    const admin = await contextOf(adminToken.id);
+    const scoped = () => identity.issueToken(password("demo", "demo-pw", projectScope("demo")));
+    const t1 = await scoped();
+    await identity.updateProject(admin, boot.demo.projectId, { enabled: false });
+    await identity.updateProject(admin, boot.demo.projectId, { enabled: true });
+    expect(await identity.authenticate(t1.id, "r")).toBeUndefined();
+
+    const t2 = await scoped();
+    const role = await identity.createRole(admin, { name: "auditor" });
+    await identity.grantRole(admin, boot.demo.projectId, boot.demo.userId, role.id);
+    await identity.deleteRole(admin, role.id);
+    const again = await identity.createRole(admin, { name: "auditor" });
+    await identity.grantRole(admin, boot.demo.projectId, boot.demo.userId, again.id);
+    expect(await identity.authenticate(t2.id, "r")).toBeUndefined();
+    // New tokens work; the admin's, on another project, were never touched.
+    expect(await identity.authenticate((await scoped()).id, "r")).toMatchObject({ userName: "demo" });
+    expect(await identity.authenticate(adminToken.id, "r")).toMatchObject({ userName: "admin" });
   });
 
   it("checks admin rights and unique names in CRUD", async () => {

@@ -4,6 +4,7 @@ import { IdentityRepository, type TokenWithOwner } from "../../store/identity-re
 import type { Project, Role, User } from "../../store/schema.js";
 import type { AuthContext } from "../context.js";
 import { Forbidden } from "../errors.js";
+import { AuthFailureThrottle } from "./auth-throttle.js";
 import { buildCatalog, type CatalogService } from "./catalog.js";
 import { DEFAULT_DOMAIN, type Domain, type DomainRef, domainById, findDomain } from "./domain.js";
 import {
@@ -13,8 +14,10 @@ import {
   IdentityNotFound,
   RoleAssignmentNotFound,
   TokenNotFound,
+  TooManyAuthFailures,
   ValidationError,
 } from "./errors.js";
+import { AccountLockout } from "./lockout.js";
 import { hashPassword, verifyPassword } from "./passwords.js";
 import { type EffectiveRole, expandRoles, impliedNames, type RoleRef } from "./roles.js";
 import { hashTokenId, newAuditId, newIdentityId, newTokenId } from "./tokens.js";
@@ -114,7 +117,15 @@ export interface Assignment {
 
 export interface IdentityServiceOptions {
   db: Db;
-  config: Pick<Config, "publicUrl" | "tokenTtlSeconds">;
+  config: Pick<
+    Config,
+    | "publicUrl"
+    | "tokenTtlSeconds"
+    | "lockoutFailureAttempts"
+    | "lockoutDurationSeconds"
+    | "authFailureLimit"
+    | "authFailureWindowSeconds"
+  >;
   /** The clock tokens are issued and checked by (tests move it). */
   now?: () => Date;
 }
@@ -130,25 +141,32 @@ export class IdentityService {
   readonly #repo: IdentityRepository;
   readonly #config: IdentityServiceOptions["config"];
   readonly #now: () => Date;
+  readonly #lockout: AccountLockout;
+  readonly #throttle: AuthFailureThrottle;
   #lastPurge = 0;
 
   constructor(options: IdentityServiceOptions) {
     this.#repo = new IdentityRepository(options.db);
     this.#config = options.config;
     this.#now = options.now ?? (() => new Date());
+    this.#lockout = new AccountLockout(this.#repo, options.config, this.#now);
+    this.#throttle = new AuthFailureThrottle(options.config, this.#now);
   }
 
   // Tokens
 
-  /** Authenticates with every method the request lists and issues a token scoped as asked. */
-  async issueToken(request: AuthRequest): Promise<IssuedToken> {
+  /**
+   * Authenticates with every method the request lists and issues a token scoped as asked.
+   * `source` is the client's address, which failed passwords are limited per.
+   */
+  async issueToken(request: AuthRequest, source?: string): Promise<IssuedToken> {
     if (request.methods.length === 0) throw new ValidationError("Expecting to find methods in identity.");
     let user: User | undefined;
     let parent: Token | undefined;
     for (const method of new Set(request.methods)) {
       let who: User;
       if (method === "password") {
-        who = await this.#passwordUser(request.password);
+        who = await this.#passwordUser(request.password, source);
       } else if (method === "token") {
         if (!request.token) throw new ValidationError("Expecting to find token in identity.");
         const found = await this.#liveToken(request.token.id);
@@ -564,8 +582,23 @@ export class IdentityService {
     return expandRoles(granted, (name) => known.get(name));
   }
 
-  async #passwordUser(data: AuthRequest["password"]): Promise<User> {
+  /** The password method, under the per-source limit on failures. */
+  async #passwordUser(data: AuthRequest["password"], source: string | undefined): Promise<User> {
     if (!data) throw new ValidationError("Expecting to find password in identity.");
+    if (source === undefined) return this.#checkPassword(data);
+    // Refused before any hashing, so a source past its limit costs no scrypt either.
+    const wait = this.#throttle.retryAfter(source);
+    if (wait > 0) throw new TooManyAuthFailures(wait);
+    try {
+      return await this.#checkPassword(data);
+    } catch (error) {
+      if (error instanceof AuthenticationFailed) this.#throttle.failed(source);
+      throw error;
+    }
+  }
+
+  /** Keystone's order (identity/backends/sql.py authenticate): locked, then password, then enabled. */
+  async #checkPassword(data: NonNullable<AuthRequest["password"]>): Promise<User> {
     const ref = data.user;
     let user: User | undefined;
     if (ref.id !== undefined) {
@@ -577,9 +610,17 @@ export class IdentityService {
     } else {
       throw new ValidationError("Expecting to find id or name in user.");
     }
-    // Always run one scrypt, so that an unknown user answers as slowly as a bad password.
+    // Always run one scrypt, so that an unknown or locked-out user answers as slowly as a
+    // bad password.
     const ok = await verifyPassword(ref.password ?? "", user?.password_hash);
-    if (!user || !ok || ref.password === undefined || !user.enabled) throw new AuthenticationFailed();
+    if (!user) throw new AuthenticationFailed();
+    const lockout = await this.#lockout.check(user.id);
+    if (!ok || ref.password === undefined) {
+      await this.#lockout.failed(user.id);
+      throw new AuthenticationFailed();
+    }
+    if (!user.enabled) throw new AuthenticationFailed();
+    await this.#lockout.succeeded(lockout);
     return user;
   }
 

@@ -7,6 +7,7 @@ import * as computeHosts from "./0006-compute-hosts.js";
 import * as shelvedImage from "./0007-shelved-image.js";
 import * as aggregates from "./0008-aggregates.js";
 import * as migrationRecords from "./0009-migrations.js";
+import * as authFailures from "./0010-auth-failures.js";
 
 /** Every migration, in order. Names sort lexically, as Kysely's migrator requires. */
 export const migrations: Record<string, Migration> = {
@@ -18,4 +19,5 @@ export const migrations: Record<string, Migration> = {
   "0007-shelved-image": shelvedImage,
   "0008-aggregates": aggregates,
   "0009-migrations": migrationRecords,
+  "0010-auth-failures": authFailures,
 };
