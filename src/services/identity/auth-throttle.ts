@@ -3,7 +3,7 @@ import type { Config } from "../../config.js";
 /** How many failed password authentications one source may make per window. */
 export type ThrottlePolicy = Pick<Config, "authFailureLimit" | "authFailureWindowSeconds">;
 
-/** Sources remembered at most; past that, ended windows go first, then the oldest. */
+/** Sources remembered at most; past that, the oldest window is forgotten. */
 const MAX_SOURCES = 10_000;
 
 interface Window {
@@ -56,16 +56,15 @@ export class AuthFailureThrottle {
       return;
     }
     this.#windows.delete(source);
-    this.#makeRoom(now);
+    this.#makeRoom();
     this.#windows.set(source, { start: now, failures: 1 });
   }
 
-  #makeRoom(now: number): void {
-    if (this.#windows.size < MAX_SOURCES) return;
-    for (const [source, window] of this.#windows) {
-      if (now >= window.start + this.#windowMs) this.#windows.delete(source);
-    }
-    // Map order is insertion order: the first key opened its window longest ago.
+  /**
+   * Windows enter the map as they open, so its first key is the window that opened longest
+   * ago: an ended one whenever any has ended.
+   */
+  #makeRoom(): void {
     while (this.#windows.size >= MAX_SOURCES) {
       this.#windows.delete(this.#windows.keys().next().value as string);
     }
