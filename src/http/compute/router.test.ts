@@ -526,6 +526,16 @@ describe("action dispatch", () => {
       expect(r.status).toBe(410);
       expect(r.json.computeFault.code).toBe(410);
     }
+    // the legacy endpoint has no microversions, but a removed action is gone there too
+    const legacy = await h.call({
+      method: "POST",
+      url: `/compute/v2/servers/${server}/action`,
+      body: { resetNetwork: null },
+    });
+    expect(legacy.status).toBe(410);
+    expect(legacy.json).toEqual({
+      computeFault: { code: 410, message: "This resource is no longer available in the Nova API." },
+    });
   });
 
   it("routes trigger_crash_dump only from 2.17 (404 before)", async () => {

@@ -240,8 +240,13 @@ async function invoke(
   return reply.send(result);
 }
 
+/**
+ * A removed endpoint is gone (410) on every mount; otherwise outside its microversion
+ * range it is 404. The legacy /v2 has no microversions and serves what 2.1 had.
+ */
 function checkRange(version: ApiVersion, def: { min?: string; max?: string; removed?: boolean }): void {
   if (def.removed) throw new HttpFault(410, "This resource is no longer available in the Nova API.");
+  if (version.isLegacyV2 && !def.min) return;
   if (!version.within(def.min ?? "2.1", def.max)) throw notFound();
 }
 
@@ -249,7 +254,7 @@ function routeHandler(route: RouteDef) {
   const ref = { method: route.method, path: route.path };
   return async (request: FastifyRequest, reply: FastifyReply) => {
     const { version } = request.compute!;
-    if (!(version.isLegacyV2 && !route.min)) checkRange(version, route);
+    checkRange(version, route);
     const query = validateQuery(ref, version, queryArrays(request.query));
     const body =
       route.method === "POST" || route.method === "PUT"
@@ -272,7 +277,7 @@ function actionHandler(route: ActionRouteDef) {
     const name = keys[0]!;
     const action = byName.get(name);
     if (!action) throw new HttpFault(400, `There is no such action: ${name}`);
-    if (!(version.isLegacyV2 && !action.min)) checkRange(version, action);
+    checkRange(version, action);
     const ref = { method: "POST", path: route.path, action: name };
     const validated = validateBody(ref, version, body) as Record<string, unknown>;
     const query = queryArrays(request.query);
