@@ -559,7 +559,7 @@ export class ImageService {
     const { expectedSize } = sizes;
     let staged: StagedData;
     try {
-      const owner = (await this.#repo.find(id))?.owner ?? null;
+      const owner = this.#limits.imageSizeTotalMiB < 0 ? null : ((await this.#repo.find(id))?.owner ?? null);
       const remaining =
         owner === null ? undefined : remainingBytes(this.#limits, await this.#repo.ownerUsage(owner));
       staged = await this.#data.stage(
