@@ -136,6 +136,7 @@ async function main(): Promise<void> {
     .option("--workers <n>", "workers of each kind (images, servers, reads)", positive, 2)
     .option("--image-kib <n>", "size of each uploaded image, KiB", positive, 512)
     .option("--sample-seconds <n>", "seconds between samples", positive, 5)
+    .option("--no-collect", "sample without collecting garbage first (RSS as in production)")
     .option("--out <file>", "write the samples as JSON to this file")
     .parse();
   const flags = program.opts<{
@@ -143,6 +144,7 @@ async function main(): Promise<void> {
     workers: number;
     imageKib: number;
     sampleSeconds: number;
+    collect: boolean;
     out?: string;
   }>();
 
@@ -158,6 +160,7 @@ async function main(): Promise<void> {
       NODE_OPTIONS: `--expose-gc --import=${probe}`,
       SOAK_MEMORY_FILE: probeFile,
       SOAK_PROBE_MS: String(flags.sampleSeconds * 1000),
+      SOAK_COLLECT: flags.collect ? "1" : "0",
     },
   });
   const http = new HttpClient();
@@ -229,7 +232,7 @@ async function main(): Promise<void> {
     const servers = (await listAllServers(user)).length;
     const images = (await user.service<{ images: unknown[] }>("image", "GET", "/v2/images?limit=1000")).images
       .length;
-    report(samples, counts, errors, { servers, images }, flags.minutes);
+    report(samples, counts, errors, { servers, images }, flags);
     if (flags.out) fs.writeFileSync(flags.out, `${JSON.stringify({ flags, counts, samples }, null, 2)}\n`);
   } finally {
     http.close();
@@ -243,7 +246,7 @@ function report(
   counts: Counts,
   errors: string[],
   left: { servers: number; images: number },
-  minutes: number,
+  { minutes, collect }: { minutes: number; collect: boolean },
 ): void {
   // the first fifth is warm-up: code compiled, caches and pools filled
   const steady = samples.filter((s) => s.t >= minutes * 12);
@@ -251,7 +254,7 @@ function report(
     steady.flatMap((s) => (pick(s) === null ? [] : [{ t: s.t, y: pick(s)! }]));
   const rows: Array<[string, (s: Sample) => number | null]> = [
     ["RSS", (s) => s.rss],
-    ["heap used (after GC)", (s) => s.heapUsed],
+    [collect ? "heap used (after GC)" : "heap used", (s) => s.heapUsed],
     ["external", (s) => s.external],
   ];
   const lines = [
