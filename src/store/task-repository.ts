@@ -91,10 +91,18 @@ export class TaskRepository {
     await this.db.deleteFrom("tasks").where("id", "=", id).where("lease_owner", "=", owner).execute();
   }
 
-  async fail(id: string, owner: string, error: string, now: string): Promise<void> {
+  /** Marks the task failed, its payload replaced by `payload` (the engine's, without the task's secrets). */
+  async fail(id: string, owner: string, error: string, now: string, payload: string): Promise<void> {
     await this.db
       .updateTable("tasks")
-      .set({ state: "failed", last_error: error, lease_owner: null, lease_expires_at: null, updated_at: now })
+      .set({
+        state: "failed",
+        last_error: error,
+        payload,
+        lease_owner: null,
+        lease_expires_at: null,
+        updated_at: now,
+      })
       .where("id", "=", id)
       .where("lease_owner", "=", owner)
       .execute();

@@ -4,6 +4,7 @@ import type { Transaction } from "kysely";
 import type { Db } from "../store/database.js";
 import type { Database, TaskRow } from "../store/schema.js";
 import { TaskRepository } from "../store/task-repository.js";
+import { SecretBox, SecretUnreadable } from "./secret-box.js";
 
 /**
  * Thrown by a step that finds its work has become moot (the server was deleted
@@ -22,10 +23,15 @@ export interface TaskLog {
   warn(fields: object, message: string): void;
 }
 
+/** The secrets of a task, by name (see EnqueueRequest.secrets). */
+export type TaskSecrets = Readonly<Record<string, string>>;
+
 /** What a step of a task gets. */
-export interface TaskContext<P> {
+export interface TaskContext<P, S extends TaskSecrets = TaskSecrets> {
   readonly task: TaskRow;
   readonly payload: P;
+  /** Opened from their sealed form for this run; empty in `onFailure` when they could not be. */
+  readonly secrets: S;
   /** Which attempt this is (1 on the first run; more after a crash or lease loss). */
   readonly attempt: number;
 }
@@ -36,10 +42,10 @@ export interface TaskContext<P> {
  * therefore be safe to run again. A step that throws ends the task (no blind retries
  * of host operations); `onFailure` then leaves the resource in a clean end state.
  */
-export interface TaskHandler<P = unknown> {
+export interface TaskHandler<P = unknown, S extends TaskSecrets = TaskSecrets> {
   readonly kind: string;
-  readonly steps: ReadonlyArray<(ctx: TaskContext<P>) => Promise<void>>;
-  onFailure(ctx: TaskContext<P>, error: unknown): Promise<void>;
+  readonly steps: ReadonlyArray<(ctx: TaskContext<P, S>) => Promise<void>>;
+  onFailure(ctx: TaskContext<P, S>, error: unknown): Promise<void>;
 }
 
 export interface TaskEngineOptions {
@@ -51,9 +57,18 @@ export interface TaskEngineOptions {
   pollMs: number;
   /** Runs after crashes before a task is abandoned. */
   maxAttempts: number;
+  /**
+   * Seals the tasks' secrets. Every engine on one database needs the same key (nimbus serve
+   * reads it from a key file); without one, a random key of this engine alone, so secrets of
+   * tasks it leaves behind cannot be read after a restart.
+   */
+  secretBox: SecretBox;
 }
 
-const DEFAULTS: TaskEngineOptions = { leaseMs: 30_000, concurrency: 64, pollMs: 250, maxAttempts: 5 };
+const DEFAULTS = { leaseMs: 30_000, concurrency: 64, pollMs: 250, maxAttempts: 5 } as const;
+
+/** Where a task's payload row holds its sealed secrets; a name no payload of a task uses. */
+const SEALED = "$sealed";
 
 export interface EnqueueRequest {
   kind: string;
@@ -61,6 +76,18 @@ export interface EnqueueRequest {
   actionId?: number | null;
   host?: string | null;
   payload?: unknown;
+  /**
+   * Values the task needs but nobody may read at rest (passwords for the guest). They
+   * are written sealed, opened for each run and gone with the row when the task ends;
+   * a failed task's row keeps its payload without them.
+   *
+   * Why sealed rather than held in memory only: the task is claimed by whichever engine
+   * on the database comes first, and a task resumed after a crash still needs its
+   * password (the user was told the rescue's adminPass when it was accepted). Why not in
+   * clear and deleted afterwards: a deleted row stays readable, in SQLite's WAL and free
+   * pages as in PostgreSQL's WAL and dead tuples.
+   */
+  secrets?: TaskSecrets;
 }
 
 /**
@@ -70,7 +97,7 @@ export interface EnqueueRequest {
 export class TaskEngine {
   readonly owner = `engine-${randomUUID()}`;
   readonly #repo: TaskRepository;
-  readonly #handlers = new Map<string, TaskHandler<never>>();
+  readonly #handlers = new Map<string, TaskHandler<never, never>>();
   readonly #options: TaskEngineOptions;
   readonly #events = new EventEmitter();
   readonly #running = new Set<Promise<void>>();
@@ -84,24 +111,32 @@ export class TaskEngine {
     options: Partial<TaskEngineOptions> = {},
   ) {
     this.#repo = new TaskRepository(db);
-    this.#options = { ...DEFAULTS, ...options };
+    this.#options = { ...DEFAULTS, secretBox: new SecretBox(SecretBox.newKey()), ...options };
     this.#events.setMaxListeners(0);
   }
 
-  register<P>(handler: TaskHandler<P>): void {
-    this.#handlers.set(handler.kind, handler as TaskHandler<never>);
+  register<P, S extends TaskSecrets = TaskSecrets>(handler: TaskHandler<P, S>): void {
+    this.#handlers.set(handler.kind, handler as unknown as TaskHandler<never, never>);
   }
 
   /** Writes a task in the caller's transaction; call `wake()` after the commit. */
   async enqueue(trx: Db | Transaction<Database>, request: EnqueueRequest): Promise<string> {
     const id = randomUUID();
+    let payload = request.payload ?? {};
+    if (request.secrets !== undefined) {
+      if (typeof payload !== "object" || payload === null || Array.isArray(payload) || SEALED in payload) {
+        throw new Error(`a task with secrets needs an object payload without ${SEALED}`);
+      }
+      const sealed = this.#options.secretBox.seal(JSON.stringify(request.secrets), id);
+      payload = { ...payload, [SEALED]: sealed };
+    }
     await this.#repo.insert(trx, {
       id,
       kind: request.kind,
       instanceUuid: request.instanceUuid ?? null,
       actionId: request.actionId ?? null,
       host: request.host ?? null,
-      payload: request.payload ?? {},
+      payload,
       now: new Date().toISOString(),
     });
     return id;
@@ -182,9 +217,21 @@ export class TaskEngine {
 
   async #execute(task: TaskRow): Promise<void> {
     const handler = this.#handlers.get(task.kind);
-    const ctx: TaskContext<never> = {
+    const { [SEALED]: sealed, ...payload } = JSON.parse(task.payload) as Record<string, unknown>;
+    let secrets: TaskSecrets = {};
+    let unreadable: SecretUnreadable | undefined;
+    if (typeof sealed === "string") {
+      try {
+        secrets = JSON.parse(this.#options.secretBox.open(sealed, task.id)) as TaskSecrets;
+      } catch (error) {
+        if (!(error instanceof SecretUnreadable)) throw error;
+        unreadable = new SecretUnreadable(`the secrets of task ${task.id} cannot be read: ${error.message}`);
+      }
+    }
+    const ctx: TaskContext<never, never> = {
       task,
-      payload: JSON.parse(task.payload) as never,
+      payload: payload as never,
+      secrets: secrets as never,
       attempt: task.attempts,
     };
     if (!handler) {
@@ -193,7 +240,14 @@ export class TaskEngine {
         this.owner,
         `no handler for task kind ${task.kind}`,
         new Date().toISOString(),
+        JSON.stringify(payload),
       );
+      return;
+    }
+    if (unreadable) {
+      // nothing can be done without them: the handler leaves its resource in its end state
+      this.log.warn({ task: task.id, kind: task.kind }, unreadable.message);
+      await this.#abandon(handler, ctx, unreadable);
       return;
     }
     if (task.attempts > this.#options.maxAttempts) {
@@ -225,11 +279,17 @@ export class TaskEngine {
     }
   }
 
-  async #abandon(handler: TaskHandler<never>, ctx: TaskContext<never>, error: unknown): Promise<void> {
+  async #abandon(
+    handler: TaskHandler<never, never>,
+    ctx: TaskContext<never, never>,
+    error: unknown,
+  ): Promise<void> {
     try {
       await handler.onFailure(ctx, error);
     } finally {
-      await this.#repo.fail(ctx.task.id, this.owner, String(error), new Date().toISOString());
+      // the failed row stays for the operator to read; its secrets do not
+      const payload = JSON.stringify(ctx.payload);
+      await this.#repo.fail(ctx.task.id, this.owner, String(error), new Date().toISOString(), payload);
     }
   }
 }

@@ -4,7 +4,7 @@ import type { Db } from "../../store/database.js";
 import { InstanceActionRepository } from "../../store/instance-action-repository.js";
 import { type InstanceFilter, InstanceRepository } from "../../store/instance-repository.js";
 import type { Database, InstanceRow, InstanceUpdate } from "../../store/schema.js";
-import type { TaskEngine } from "../../tasks/engine.js";
+import type { TaskEngine, TaskSecrets } from "../../tasks/engine.js";
 import { type Driver, type GuestDiagnostics, POWER_STATE_NAMES } from "../../virt/driver.js";
 import type { DriverRegistry } from "../../virt/registry.js";
 import type { AuthContext } from "../context.js";
@@ -819,7 +819,11 @@ export class ComputeService {
       }
     }
     const adminPass = req.adminPass ?? generatePassword();
-    await this.#accept(ctx, uuid, "rescue", "rescue", { kind: "rescue", payload: { imageRef, adminPass } });
+    await this.#accept(ctx, uuid, "rescue", "rescue", {
+      kind: "rescue",
+      payload: { imageRef },
+      secrets: { adminPass },
+    });
     return adminPass;
   }
 
@@ -831,7 +835,7 @@ export class ComputeService {
   async changePassword(ctx: AuthContext, uuid: string, password: string): Promise<void> {
     await this.#accept(ctx, uuid, "changePassword", "changePassword", {
       kind: "set_admin_password",
-      payload: { password },
+      secrets: { password },
     });
   }
 
@@ -1072,6 +1076,8 @@ export class ComputeService {
     work: {
       kind: string;
       payload?: unknown;
+      /** Passwords for the guest: sealed in the task row, never stored in clear. */
+      secrets?: TaskSecrets;
       changes?: InstanceUpdate;
       metadata?: Record<string, string>;
       quota?: { cores: number; ram: number };
@@ -1106,6 +1112,7 @@ export class ComputeService {
         actionId,
         host: row.host,
         payload: work.payload,
+        secrets: work.secrets,
       });
     });
     this.engine.wake();

@@ -11,7 +11,7 @@ describe("set_admin_password", () => {
   it("updating_password → ACTIVE, the password handed to the guest", async () => {
     const uuid = await kit.server();
     const set = vi.spyOn(kit.driver, "setAdminPassword");
-    const walk = await kit.run(uuid, "set_admin_password", "updating_password", { password: "n3w" });
+    const walk = await kit.run(uuid, "set_admin_password", "updating_password", {}, { password: "n3w" });
     expect(set).toHaveBeenCalledWith(uuid, "n3w");
     set.mockRestore();
     expect(walk).toEqual(["active/updating_password", "active/-"]);
@@ -25,7 +25,7 @@ describe("set_admin_password", () => {
   it("a guest that is not running refuses: ACTIVE again, with nova's fault, the action failed", async () => {
     const uuid = await kit.server();
     await kit.driver.pause(uuid);
-    const walk = await kit.run(uuid, "set_admin_password", "updating_password", { password: "x" });
+    const walk = await kit.run(uuid, "set_admin_password", "updating_password", {}, { password: "x" });
     expect(walk.at(-1)).toBe("active/-");
     expect((await kit.instances.get(uuid))?.fault?.message).toBe(
       `Failed to set admin password on ${uuid} because instance ${uuid} is not running`,
@@ -36,7 +36,7 @@ describe("set_admin_password", () => {
   it("never puts the password into a fault", async () => {
     const uuid = await kit.server();
     vi.spyOn(kit.driver, "setAdminPassword").mockRejectedValueOnce(new Error("agent said: bad hunter2"));
-    await kit.run(uuid, "set_admin_password", "updating_password", { password: "hunter2" });
+    await kit.run(uuid, "set_admin_password", "updating_password", {}, { password: "hunter2" });
     const fault = (await kit.instances.get(uuid))?.fault;
     expect(fault?.message).toBe(
       `Failed to set admin password on ${uuid} because error setting admin password`,

@@ -7,8 +7,9 @@ import type { TaskSupport } from "./support.js";
  * changePassword: updating_password (status PASSWORD) → back to ACTIVE with the new
  * password set in the guest. A guest that is not running cannot take it: the task_state
  * is cleared and the failure recorded, the server left as it is (nova's set_admin_password).
+ * The password is one of the task's secrets: sealed in its row, never in clear.
  */
-export function setAdminPasswordTask(s: TaskSupport): TaskHandler<{ password: string }> {
+export function setAdminPasswordTask(s: TaskSupport): TaskHandler<unknown, { password: string }> {
   return {
     kind: "set_admin_password",
     steps: [
@@ -22,7 +23,7 @@ export function setAdminPasswordTask(s: TaskSupport): TaskHandler<{ password: st
             );
           }
           try {
-            await driver.setAdminPassword(instance.uuid, ctx.payload.password);
+            await driver.setAdminPassword(instance.uuid, ctx.secrets.password);
           } catch {
             // nova words its own error here, so that the password cannot leak into the fault
             throw new Error(

@@ -12,7 +12,13 @@ describe("rescue and unrescue", () => {
   it("rescue: rescuing → RESCUED, booted from the rescue image; unrescue: unrescuing → ACTIVE", async () => {
     const uuid = await kit.server({ launched_at: "2020-01-01T00:00:00.000Z" });
     const rescue = vi.spyOn(kit.driver, "rescue");
-    const walk = await kit.run(uuid, "rescue", "rescuing", { imageRef: "rescue-image", adminPass: "s3cret" });
+    const walk = await kit.run(
+      uuid,
+      "rescue",
+      "rescuing",
+      { imageRef: "rescue-image" },
+      { adminPass: "s3cret" },
+    );
     expect(rescue).toHaveBeenCalledWith(uuid, "rescue-image", "s3cret");
     rescue.mockRestore();
     expect(walk).toEqual(["active/rescuing", "rescued/-"]);
@@ -33,7 +39,7 @@ describe("rescue and unrescue", () => {
   it("rescues a stopped server too (it boots the rescue system)", async () => {
     const uuid = await kit.server({ vm_state: "stopped", power_state: PowerState.SHUTDOWN });
     await kit.driver.powerOff(uuid);
-    expect(await kit.run(uuid, "rescue", "rescuing", { imageRef: "img", adminPass: "p" })).toEqual([
+    expect(await kit.run(uuid, "rescue", "rescuing", { imageRef: "img" }, { adminPass: "p" })).toEqual([
       "stopped/rescuing",
       "rescued/-",
     ]);
@@ -42,7 +48,7 @@ describe("rescue and unrescue", () => {
   it("a driver failure puts the server in ERROR with nova's InstanceNotRescuable fault", async () => {
     const uuid = await kit.server();
     const rescue = vi.spyOn(kit.driver, "rescue").mockRejectedValueOnce(new Error("no rescue disk"));
-    const walk = await kit.run(uuid, "rescue", "rescuing", { imageRef: "img", adminPass: "p" });
+    const walk = await kit.run(uuid, "rescue", "rescuing", { imageRef: "img" }, { adminPass: "p" });
     rescue.mockRestore();
     expect(walk.at(-1)).toBe("error/-");
     expect((await kit.instances.get(uuid))?.fault?.message).toBe(
@@ -53,7 +59,7 @@ describe("rescue and unrescue", () => {
 
   it("a failed unrescue puts the server in ERROR", async () => {
     const uuid = await kit.server();
-    await kit.run(uuid, "rescue", "rescuing", { imageRef: "img", adminPass: "p" });
+    await kit.run(uuid, "rescue", "rescuing", { imageRef: "img" }, { adminPass: "p" });
     const unrescue = vi.spyOn(kit.driver, "unrescue").mockRejectedValueOnce(new Error("stuck"));
     const walk = await kit.run(uuid, "unrescue", "unrescuing");
     unrescue.mockRestore();

@@ -5,14 +5,16 @@ import type { TaskSupport } from "./support.js";
 interface RescuePayload {
   /** The image the rescue system boots from (the server's own image unless one was given). */
   imageRef: string;
-  adminPass: string;
 }
+
+/** The rescue system's password: a secret of the task, sealed in its row (a type, as secrets are a record). */
+type RescueSecrets = { adminPass: string };
 
 /**
  * rescue: rescuing → RESCUE. The guest is shut down and booted from the rescue image with
  * its own disk attached. nova puts a server whose rescue failed in ERROR.
  */
-export function rescueTask(s: TaskSupport): TaskHandler<RescuePayload> {
+export function rescueTask(s: TaskSupport): TaskHandler<RescuePayload, RescueSecrets> {
   return {
     kind: "rescue",
     steps: [
@@ -22,7 +24,7 @@ export function rescueTask(s: TaskSupport): TaskHandler<RescuePayload> {
           "compute_rescue_instance",
           async (driver, instance) => {
             await driver.powerOff(instance.uuid);
-            await driver.rescue(instance.uuid, ctx.payload.imageRef, ctx.payload.adminPass);
+            await driver.rescue(instance.uuid, ctx.payload.imageRef, ctx.secrets.adminPass);
           },
           { vm_state: VmState.RESCUED, launched_at: new Date().toISOString() },
         ),

@@ -3,7 +3,7 @@ import type { Db } from "../../../store/database.js";
 import { InstanceActionRepository } from "../../../store/instance-action-repository.js";
 import { InstanceRepository } from "../../../store/instance-repository.js";
 import type { InstanceActionEventRow, InstanceRow, NewInstanceRow } from "../../../store/schema.js";
-import { TaskEngine } from "../../../tasks/engine.js";
+import { TaskEngine, type TaskSecrets } from "../../../tasks/engine.js";
 import { FakeDriver } from "../../../virt/fake/driver.js";
 import { DriverRegistry } from "../../../virt/registry.js";
 import type { ImageService } from "../../image/image-service.js";
@@ -35,7 +35,7 @@ export interface TaskKit {
    * Sets the task_state the API would have set, records the action, runs a task of `kind`
    * to its end and returns the states the server went through (the accepted one first).
    */
-  run(uuid: string, kind: string, taskState: string, payload?: unknown): Promise<Walk>;
+  run(uuid: string, kind: string, taskState: string, payload?: unknown, secrets?: TaskSecrets): Promise<Walk>;
   row(uuid: string): Promise<InstanceRow>;
   /** The events of the server's latest action, and the action's message. */
   lastAction(
@@ -122,7 +122,7 @@ export async function openTaskKit(): Promise<TaskKit> {
       });
       return uuid;
     },
-    async run(uuid, kind, taskState, payload = {}) {
+    async run(uuid, kind, taskState, payload = {}, secrets) {
       const walk: Walk = [];
       walks.set(uuid, walk);
       await instances.update(db, uuid, { task_state: taskState });
@@ -133,7 +133,7 @@ export async function openTaskKit(): Promise<TaskKit> {
         projectId: ALICE.projectId!,
         userId: ALICE.userId,
       });
-      await engine.enqueue(db, { kind, instanceUuid: uuid, actionId, payload });
+      await engine.enqueue(db, { kind, instanceUuid: uuid, actionId, payload, secrets });
       engine.wake();
       await engine.drain();
       walks.delete(uuid);
