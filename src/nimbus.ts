@@ -1,4 +1,5 @@
 import os from "node:os";
+import path from "node:path";
 import type { FastifyInstance } from "fastify";
 import type { DestinationStream } from "pino";
 import type { Config } from "./config.js";
@@ -18,7 +19,7 @@ import { ServerGroupService } from "./services/compute/server-group-service.js";
 import { registerComputeTasks } from "./services/compute/tasks/index.js";
 import { TaskSupport } from "./services/compute/tasks/support.js";
 import { TenantUsageService } from "./services/compute/tenant-usage.js";
-import { bootstrapIdentity } from "./services/identity/bootstrap.js";
+import { bootstrapIdentity, createdAccountsNotice } from "./services/identity/bootstrap.js";
 import { IdentityService } from "./services/identity/identity-service.js";
 import { ImageService } from "./services/image/image-service.js";
 import { NetworkService } from "./services/network/network-service.js";
@@ -26,6 +27,7 @@ import { QuotaService } from "./services/quota/quota-service.js";
 import { type Db, openDatabase } from "./store/database.js";
 import { redactedUrl } from "./store/postgres.js";
 import { TaskEngine } from "./tasks/engine.js";
+import { KEY_FILE_NAME, openKeyFile } from "./tasks/key-file.js";
 import { FakeDriver } from "./virt/fake/driver.js";
 import { DriverRegistry } from "./virt/registry.js";
 
@@ -89,7 +91,9 @@ export async function startNimbus(
     hosts: { statuses: (computeHosts) => hosts.hostStatuses(computeHosts) },
   };
 
-  const engine = new TaskEngine(db, log);
+  const engine = new TaskEngine(db, log, {
+    secretBox: await openKeyFile(path.join(config.dataDir, KEY_FILE_NAME)),
+  });
   const compute = new ComputeService(db, engine, ports, network, drivers);
   registerComputeTasks(
     engine,
@@ -133,11 +137,11 @@ export async function startNimbus(
     log.info({ url: address, dataDir: config.dataDir, database }, "nimbus is serving");
     for (const account of boot.accounts) {
       if (account.created)
-        log.info(
-          { user: account.userName, project: account.projectName, password: account.password },
-          "created account",
-        );
+        log.info({ user: account.userName, project: account.projectName }, "created account");
     }
+    // passwords go to the terminal, never into the structured log (see createdAccountsNotice)
+    const notice = createdAccountsNotice(boot);
+    if (notice) process.stderr.write(notice);
     if (boot.cloudsYaml.written)
       log.info({ file: boot.cloudsYaml.path }, "wrote clouds.yaml: export OS_CLOUD=nimbus");
   }

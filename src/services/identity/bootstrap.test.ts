@@ -6,7 +6,7 @@ import { type Config, defaultConfig } from "../../config.js";
 import type { Db } from "../../store/database.js";
 import { IdentityRepository } from "../../store/identity-repository.js";
 import { openTestDatabase } from "../../store/testing.js";
-import { bootstrapIdentity } from "./bootstrap.js";
+import { bootstrapIdentity, createdAccountsNotice } from "./bootstrap.js";
 import { verifyPassword } from "./passwords.js";
 
 describe("bootstrapIdentity", () => {
@@ -78,6 +78,27 @@ describe("bootstrapIdentity", () => {
         },
       },
     });
+  });
+
+  it("writes clouds.yaml readable by its owner only, also when it re-writes it", async () => {
+    await bootstrapIdentity(db, config, { env });
+    expect(fs.statSync(cloudsFile()).mode & 0o777).toBe(0o600);
+    fs.rmSync(cloudsFile());
+    expect((await bootstrapIdentity(db, config, { env })).cloudsYaml.written).toBe(true);
+    expect(fs.statSync(cloudsFile()).mode & 0o777).toBe(0o600);
+  });
+
+  it("tells the terminal a generated password once, and not one the environment gave", async () => {
+    const first = await bootstrapIdentity(db, config, { env: { NIMBUS_ADMIN_PASSWORD: "admin-pw" } });
+    expect(first.admin.generated).toBe(false);
+    expect(first.demo.generated).toBe(true);
+    expect(createdAccountsNotice(first)).toBe(
+      "nimbus: created user admin on project admin, password from NIMBUS_ADMIN_PASSWORD\n" +
+        `nimbus: created user demo on project demo, password ${first.demo.password}\n` +
+        `nimbus: a generated password is shown this once; ${cloudsFile()} keeps it\n`,
+    );
+    const second = await bootstrapIdentity(db, config, { env: {} });
+    expect(createdAccountsNotice(second)).toBeUndefined();
   });
 
   it("generates random passwords when the environment gives none", async () => {

@@ -22,6 +22,8 @@ export interface BootstrapAccount {
   password: string | null;
   /** Whether this call created the user. */
   created: boolean;
+  /** Whether this call made the password up (no NIMBUS_*_PASSWORD gave it): the operator learns it only from us. */
+  generated: boolean;
 }
 
 export interface BootstrapResult {
@@ -150,10 +152,11 @@ async function ensureAccounts(
         return {
           plain: given && (await verifyPassword(given, user.password_hash)) ? given : null,
           hash: null,
+          generated: false,
         };
       }
       const plain = given ?? randomBytes(16).toString("base64url");
-      return { plain, hash: await hashPassword(plain) };
+      return { plain, hash: await hashPassword(plain), generated: given === undefined };
     }),
   );
 
@@ -186,7 +189,7 @@ async function ensureAccounts(
 
       let user: User | undefined = await repo.userByName(DEFAULT_DOMAIN.id, spec.userName, trx);
       const created = !user;
-      const { plain, hash } = passwords[i]!;
+      const { plain, hash, generated } = passwords[i]!;
       if (!user) {
         if (hash === null) throw new BootstrapRace();
         user = {
@@ -211,8 +214,30 @@ async function ensureAccounts(
         role: spec.role,
         password: plain,
         created,
+        generated: created && generated,
       });
     }
     return accounts;
   });
+}
+
+/**
+ * What the operator's terminal is told of the accounts this start created, in plain text,
+ * or undefined when it created none. A generated password is shown here once and never
+ * again (clouds.yaml keeps it); it is not for the structured log, which is shipped and
+ * kept. A password the environment gave is not echoed: the operator has it already.
+ */
+export function createdAccountsNotice(result: BootstrapResult): string | undefined {
+  const created = result.accounts.filter((account) => account.created);
+  if (created.length === 0) return undefined;
+  const lines = created.map((account) => {
+    const spec = ACCOUNTS.find((s) => s.userName === account.userName)!;
+    const password = account.generated ? `password ${account.password}` : `password from ${spec.envPassword}`;
+    return `nimbus: created user ${account.userName} on project ${account.projectName}, ${password}\n`;
+  });
+  if (created.some((account) => account.generated)) {
+    const kept = result.cloudsYaml.written ? `; ${result.cloudsYaml.path} keeps it` : "";
+    lines.push(`nimbus: a generated password is shown this once${kept}\n`);
+  }
+  return lines.join("");
 }

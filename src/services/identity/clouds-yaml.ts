@@ -39,5 +39,8 @@ export async function writeCloudsYaml(file: string, content: string): Promise<vo
   await fs.mkdir(path.dirname(file), { recursive: true });
   const temporary = `${file}.${process.pid}.tmp`;
   await fs.writeFile(temporary, content, { mode: 0o600 });
+  // the mode of writeFile applies only to a file it creates (and passes the umask): a stale
+  // temporary left by an earlier process of the same pid would keep whatever mode it had
+  await fs.chmod(temporary, 0o600);
   await fs.rename(temporary, file);
 }
