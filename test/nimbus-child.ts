@@ -68,6 +68,10 @@ export interface NimbusChild {
   readonly firstOkMs: number;
   /** What it wrote to stdout and stderr (the last megabyte). */
   output(): string;
+  /** What it wrote to stdout alone (its structured log; the last megabyte). */
+  stdout(): string;
+  /** What it wrote to stderr alone (what it tells the operator's terminal; the last megabyte). */
+  stderr(): string;
   alive(): boolean;
   /** SIGTERM, then SIGKILL if it has not exited within `graceMs`. */
   stop(graceMs?: number): Promise<void>;
@@ -108,12 +112,17 @@ export async function spawnNimbus(options: SpawnOptions): Promise<NimbusChild> {
   running.add(child);
   child.once("exit", () => running.delete(child));
   let log = "";
-  const append = (chunk: Buffer) => {
-    log += chunk.toString("utf8");
+  const streams = { stdout: "", stderr: "" };
+  const append = (stream: keyof typeof streams) => (chunk: Buffer) => {
+    const text = chunk.toString("utf8");
+    log += text;
     if (log.length > 2 * OUTPUT_KEEP_CHARS) log = log.slice(-OUTPUT_KEEP_CHARS);
+    streams[stream] += text;
+    if (streams[stream].length > 2 * OUTPUT_KEEP_CHARS)
+      streams[stream] = streams[stream].slice(-OUTPUT_KEEP_CHARS);
   };
-  child.stdout?.on("data", append);
-  child.stderr?.on("data", append);
+  child.stdout?.on("data", append("stdout"));
+  child.stderr?.on("data", append("stderr"));
 
   const alive = () => child.exitCode === null && child.signalCode === null;
   const kill9 = async () => {
@@ -143,6 +152,8 @@ export async function spawnNimbus(options: SpawnOptions): Promise<NimbusChild> {
     child,
     firstOkMs: performance.now() - started,
     output: () => log,
+    stdout: () => streams.stdout,
+    stderr: () => streams.stderr,
     alive,
     async stop(graceMs = 5_000) {
       if (!alive()) return;
