@@ -8,6 +8,11 @@ export interface Config {
   /** Holds nimbus.sqlite (unless `database` names another store), image data and clouds.yaml. */
   dataDir: string;
   /**
+   * The key that seals the passwords tasks carry (see src/tasks/key-file.ts); created when
+   * missing. Processes sharing one PostgreSQL database must all be given the same file.
+   */
+  taskKeyFile: string;
+  /**
    * The store: a postgres:// or postgresql:// URL (PostgreSQL, which several processes can
    * share), or null for the embedded SQLite file in the data directory.
    */
@@ -52,10 +57,12 @@ export const DEFAULT_PORT = 8774;
 export function defaultConfig(overrides: Partial<Config> = {}): Config {
   const host = overrides.host ?? "127.0.0.1";
   const port = overrides.port ?? DEFAULT_PORT;
+  const dataDir = path.resolve(overrides.dataDir ?? "data");
   const config: Config = {
     host,
     port,
-    dataDir: path.resolve(overrides.dataDir ?? "data"),
+    dataDir,
+    taskKeyFile: path.resolve(overrides.taskKeyFile ?? path.join(dataDir, "task-secrets.key")),
     database: overrides.database || null,
     publicUrl: overrides.publicUrl ?? `http://${host === "0.0.0.0" ? "127.0.0.1" : host}:${port}`,
     tokenTtlSeconds: overrides.tokenTtlSeconds ?? 3600,

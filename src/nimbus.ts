@@ -1,5 +1,4 @@
 import os from "node:os";
-import path from "node:path";
 import type { FastifyInstance } from "fastify";
 import type { DestinationStream } from "pino";
 import type { Config } from "./config.js";
@@ -27,7 +26,7 @@ import { QuotaService } from "./services/quota/quota-service.js";
 import { type Db, openDatabase } from "./store/database.js";
 import { redactedUrl } from "./store/postgres.js";
 import { TaskEngine } from "./tasks/engine.js";
-import { KEY_FILE_NAME, openKeyFile } from "./tasks/key-file.js";
+import { openKeyFile } from "./tasks/key-file.js";
 import { FakeDriver } from "./virt/fake/driver.js";
 import { DriverRegistry } from "./virt/registry.js";
 
@@ -91,9 +90,7 @@ export async function startNimbus(
     hosts: { statuses: (computeHosts) => hosts.hostStatuses(computeHosts) },
   };
 
-  const engine = new TaskEngine(db, log, {
-    secretBox: await openKeyFile(path.join(config.dataDir, KEY_FILE_NAME)),
-  });
+  const engine = new TaskEngine(db, log, { secretBox: await openKeyFile(config.taskKeyFile) });
   const compute = new ComputeService(db, engine, ports, network, drivers);
   registerComputeTasks(
     engine,

@@ -6,6 +6,7 @@ const KEYS: Array<keyof Config> = [
   "host",
   "port",
   "dataDir",
+  "taskKeyFile",
   "database",
   "publicUrl",
   "tokenTtlSeconds",

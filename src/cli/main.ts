@@ -49,6 +49,12 @@ program
     ).env("NIMBUS_DATABASE"),
   )
   .addOption(
+    new Option(
+      "--task-key-file <file>",
+      "key sealing the passwords of tasks; the same file for every process on one database (default <data-dir>/task-secrets.key)",
+    ).env("NIMBUS_TASK_KEY_FILE"),
+  )
+  .addOption(
     new Option("--public-url <url>", "base URL clients use, for the catalog and links").env(
       "NIMBUS_PUBLIC_URL",
     ),
@@ -109,6 +115,7 @@ program
       host: options.host,
       dataDir: options.dataDir,
       database: options.database,
+      taskKeyFile: options.taskKeyFile,
       publicUrl: options.publicUrl,
       fakeStepMs: options.fakeStepMs,
       tokenTtlSeconds: options.tokenTtl,

@@ -2,13 +2,13 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { KEY_FILE_NAME, openKeyFile } from "./key-file.js";
+import { openKeyFile } from "./key-file.js";
 
 let dir: string;
 afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 const keyFile = () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), "nimbus-key-"));
-  return path.join(dir, "data", KEY_FILE_NAME);
+  return path.join(dir, "data", "task-secrets.key");
 };
 const mode = (file: string) => fs.statSync(file).mode & 0o777;
 
@@ -18,7 +18,7 @@ describe("openKeyFile", () => {
     const first = await openKeyFile(file);
     expect(mode(file)).toBe(0o600);
     expect(fs.readFileSync(file, "utf8")).toMatch(/^[0-9a-f]{64}\n$/);
-    expect(fs.readdirSync(path.dirname(file))).toEqual([KEY_FILE_NAME]);
+    expect(fs.readdirSync(path.dirname(file))).toEqual(["task-secrets.key"]);
     const again = await openKeyFile(file);
     expect(again.open(first.seal("s3cret", "t"), "t")).toBe("s3cret");
   });

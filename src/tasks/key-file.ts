@@ -3,9 +3,6 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { SecretBox } from "./secret-box.js";
 
-/** The key's file in the data directory, beside the database but never inside it. */
-export const KEY_FILE_NAME = "task-secrets.key";
-
 /**
  * The SecretBox of the key in `file` (64 hex digits), created with a new random key, mode
  * 0600, when there is none. Kept out of the database so that a copy of the database (a

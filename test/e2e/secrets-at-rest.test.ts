@@ -68,8 +68,8 @@ describe("secrets at rest and in logs", () => {
     const adminPassword = remember("NIMBUS_ADMIN_PASSWORD", secret("admin"));
     // the demo password is left to nimbus to generate: that is the one it must show once
     const env = { NIMBUS_ADMIN_PASSWORD: adminPassword, NIMBUS_DEMO_PASSWORD: "" };
-    const serve = async (fakeStepMs: number) => {
-      const p = await startNimbusProcess({ dataDir, fakeStepMs, logLevel: "debug", env });
+    const serve = async (fakeStepMs: number, args: string[] = []) => {
+      const p = await startNimbusProcess({ dataDir, fakeStepMs, logLevel: "debug", env, args });
       processes.push(p);
       return p;
     };
@@ -176,8 +176,13 @@ describe("secrets at rest and in logs", () => {
     expect(fs.existsSync(path.join(dataDir, "nimbus.sqlite-wal")), "a WAL left by the crash").toBe(true);
     expect(scanDatabase(dataDir), "database files after kill -9").toEqual({});
 
-    // ---- third start: the rescue resumes and ends; then the server goes
-    const third = await serve(20);
+    // ---- third start, its key file elsewhere: the rescue resumes with its password and ends
+    const keyFile = path.join(dataDir, "task-secrets.key");
+    expect(fs.statSync(keyFile).mode & 0o777).toBe(0o600);
+    const movedKey = path.join(tempDataDir("nimbus-key-"), "task.key");
+    fs.renameSync(keyFile, movedKey);
+    const third = await serve(20, ["--task-key-file", movedKey]);
+    expect(fs.existsSync(keyFile)).toBe(false);
     api = computeClient(third.url, user.token);
     await settles(id, "RESCUE");
     const actions = await api("GET", `/servers/${id}/os-instance-actions`);
