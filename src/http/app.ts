@@ -1,8 +1,14 @@
-import Fastify, { type FastifyInstance, LogController } from "fastify";
+import Fastify, {
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  LogController,
+} from "fastify";
 import type { DestinationStream } from "pino";
 import type { Config } from "../config.js";
 import type { AuthContext } from "../services/context.js";
-import { installErrorHandler } from "./error-handler.js";
+import { installErrorHandler, novaErrorHandler } from "./error-handler.js";
 import { HttpFault } from "./faults.js";
 import { parseJsonBody, urlHasNul } from "./json-body.js";
 import { newRequestId } from "./request-id.js";
@@ -24,7 +30,7 @@ const JSON_TYPES = ["application/json", "application/vnd.openstack.compute+json"
  * handler; logs go to stdout unless a test hands it a stream. Each OpenStack service registers itself on it under its own prefix.
  */
 export function createHttpServer(config: Config, logStream?: DestinationStream): FastifyInstance {
-  const app = Fastify({
+  const app: FastifyInstance = Fastify({
     logger: { level: config.logLevel, ...(logStream ? { stream: logStream } : {}) },
     bodyLimit: config.bodyLimitBytes,
     // a log line per request only when debugging: at scale they would drown everything else
@@ -33,6 +39,7 @@ export function createHttpServer(config: Config, logStream?: DestinationStream):
     }),
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 500 },
     genReqId: () => newRequestId(),
+    frameworkErrors: (error, request, reply) => onUnroutableUrl(app, error, request, reply),
   });
   app.decorateRequest("requestId", "");
   app.decorateRequest("auth", null);
@@ -64,4 +71,31 @@ export function createHttpServer(config: Config, logStream?: DestinationStream):
 
   installErrorHandler(app);
   return app;
+}
+
+/**
+ * A URL the router cannot even match (a malformed percent escape, a path segment longer
+ * than any id) fails before any API's scope sees it; it is answered by the error handler
+ * of the API whose prefix it starts with (longest prefix first), so the fault has that
+ * API's format. A segment too long to be an id names nothing: 404, as the upstream
+ * services answer an unknown id.
+ */
+function onUnroutableUrl(
+  app: FastifyInstance,
+  error: FastifyError,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): void {
+  request.requestId = request.id;
+  reply.header("x-openstack-request-id", request.requestId);
+  reply.header("x-compute-request-id", request.requestId);
+  const fault =
+    error.code === "FST_ERR_MAX_PARAM_LENGTH"
+      ? new HttpFault(404, "The resource could not be found.")
+      : new HttpFault(400, "The request URL is not valid: it has a malformed percent-encoded character.");
+  const path = request.url.split("?")[0] ?? "";
+  const owner = app.apiErrorHandlers
+    .filter(({ prefix }) => prefix !== "" && (path === prefix || path.startsWith(`${prefix}/`)))
+    .sort((a, b) => b.prefix.length - a.prefix.length)[0];
+  (owner?.handler ?? novaErrorHandler)(fault, request, reply);
 }

@@ -3,6 +3,16 @@ import { type ErrorCategory, ServiceError } from "../services/errors.js";
 import { RegexpFilterRefused } from "../store/regexp.js";
 import { HttpFault } from "./faults.js";
 
+/** An API's error handler, as its scope installs it. */
+export type ApiErrorHandler = (error: unknown, request: FastifyRequest, reply: FastifyReply) => void;
+
+declare module "fastify" {
+  interface FastifyInstance {
+    /** Error handlers by URL prefix, for errors raised before routing picked a scope. */
+    apiErrorHandlers: Array<{ prefix: string; handler: ApiErrorHandler }>;
+  }
+}
+
 const STATUS_OF: Record<ErrorCategory, number> = {
   invalid: 400,
   unauthorized: 401,
@@ -43,14 +53,27 @@ export function toFault(error: unknown): HttpFault {
   );
 }
 
+/** Renders any error as a Nova fault: the default for every URL no other API claims. */
+export function novaErrorHandler(error: unknown, request: FastifyRequest, reply: FastifyReply): void {
+  const fault = toFault(error);
+  if (fault.status >= 500) request.log.error({ err: error }, "unexpected error");
+  void reply
+    .status(fault.status)
+    .headers(fault.headers)
+    .type("application/json; charset=UTF-8")
+    .send(fault.body());
+}
+
 export function installErrorHandler(app: FastifyInstance): void {
-  app.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => {
-    const fault = toFault(error);
-    if (fault.status >= 500) request.log.error({ err: error }, "unexpected error");
-    void reply
-      .status(fault.status)
-      .headers(fault.headers)
-      .type("application/json; charset=UTF-8")
-      .send(fault.body());
-  });
+  app.decorate("apiErrorHandlers", []);
+  app.setErrorHandler(novaErrorHandler);
+}
+
+/**
+ * Sets the error handler of an API's scope, and names it for the URLs under the scope's
+ * prefix that fail before routing (see onUnroutableUrl in app.ts).
+ */
+export function installApiErrorHandler(scope: FastifyInstance, handler: ApiErrorHandler): void {
+  scope.setErrorHandler(handler);
+  scope.apiErrorHandlers.push({ prefix: scope.prefix, handler });
 }

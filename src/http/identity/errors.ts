@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { TooManyAuthFailures } from "../../services/identity/errors.js";
-import { toFault } from "../error-handler.js";
+import { installApiErrorHandler, toFault } from "../error-handler.js";
 import { HttpFault } from "../faults.js";
 
 /** Keystone's `title` per status (the HTTP reason phrases keystone/exception.py uses). */
@@ -40,7 +40,7 @@ export function keystoneError(status: number, message: string): KeystoneError {
  * failed passwords from one address is a 429 with Retry-After (a limit of nimbus's own).
  */
 export function installKeystoneErrors(scope: FastifyInstance, identityUrl: string): void {
-  scope.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => {
+  installApiErrorHandler(scope, (error: unknown, request: FastifyRequest, reply: FastifyReply) => {
     const fault =
       error instanceof TooManyAuthFailures
         ? new HttpFault(429, error.message, { "Retry-After": String(error.retryAfterSeconds) })

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { ImageGone } from "../../services/image/errors.js";
-import { toFault } from "../error-handler.js";
+import { installApiErrorHandler, toFault } from "../error-handler.js";
 
 /** HTTP reason phrases, as webob's exception classes carry them. */
 const TITLES: Record<number, string> = {
@@ -104,7 +104,7 @@ export function glanceErrorBody(
  * a 401 is keystonemiddleware's, which answers before Glance sees the request.
  */
 export function installGlanceErrors(scope: FastifyInstance, identityUrl: string): void {
-  scope.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => {
+  installApiErrorHandler(scope, (error: unknown, request: FastifyRequest, reply: FastifyReply) => {
     let status: number;
     let message: string;
     let headers: Record<string, string> = {};
