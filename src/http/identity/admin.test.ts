@@ -322,7 +322,7 @@ describe("identity admin API", () => {
     ).toBe(400);
   });
 
-  it("answers domain look-ups as Keystone does, for any user", async () => {
+  it("shows a user its project's domain; lists domains to admins only, as Keystone's defaults", async () => {
     const domain = {
       id: "default",
       name: "Default",
@@ -333,9 +333,10 @@ describe("identity admin API", () => {
       links: { self: `${LINK}/domains/default` },
     };
     expect((await call(demo, "GET", "/domains/default")).json()).toEqual({ domain });
-    expect((await call(demo, "GET", "/domains")).json().domains).toEqual([domain]);
-    expect((await call(demo, "GET", "/domains?name=Default")).json().domains).toEqual([domain]);
-    expect((await call(demo, "GET", "/domains?name=Other")).json().domains).toEqual([]);
+    expect((await call(demo, "GET", "/domains")).statusCode).toBe(403);
+    expect((await call(admin, "GET", "/domains")).json().domains).toEqual([domain]);
+    expect((await call(admin, "GET", "/domains?name=Default")).json().domains).toEqual([domain]);
+    expect((await call(admin, "GET", "/domains?name=Other")).json().domains).toEqual([]);
     expect((await call(demo, "GET", "/auth/domains")).json().domains).toEqual([]);
   });
 

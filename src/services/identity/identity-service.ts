@@ -293,7 +293,9 @@ export class IdentityService {
 
   // Domains: the one default domain, readable by anybody with a token (clients look it up).
 
-  listDomains(_caller: AuthContext, filter: { name?: string; enabled?: boolean } = {}): Domain[] {
+  /** Keystone's default lets admins (and system or domain readers, roles nimbus has not) list domains. */
+  listDomains(caller: AuthContext, filter: { name?: string; enabled?: boolean } = {}): Domain[] {
+    requireAdmin(caller, "identity:list_domains");
     const domains = [DEFAULT_DOMAIN];
     return domains.filter(
       (d) =>
