@@ -1,3 +1,5 @@
+import { STATUS_CODES } from "node:http";
+import type { Duplex } from "node:stream";
 import Fastify, {
   type FastifyError,
   type FastifyInstance,
@@ -8,7 +10,7 @@ import Fastify, {
 import type { DestinationStream } from "pino";
 import type { Config } from "../config.js";
 import type { AuthContext } from "../services/context.js";
-import { installErrorHandler, novaErrorHandler } from "./error-handler.js";
+import { apiErrorsFor, installErrorHandler } from "./error-handler.js";
 import { HttpFault } from "./faults.js";
 import { parseJsonBody, urlHasNul } from "./json-body.js";
 import { newRequestId } from "./request-id.js";
@@ -40,6 +42,7 @@ export function createHttpServer(config: Config, logStream?: DestinationStream):
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 500 },
     genReqId: () => newRequestId(),
     frameworkErrors: (error, request, reply) => onUnroutableUrl(app, error, request, reply),
+    clientErrorHandler: (error, socket) => onClientError(app, error, socket),
   });
   app.decorateRequest("requestId", "");
   app.decorateRequest("auth", null);
@@ -93,9 +96,38 @@ function onUnroutableUrl(
     error.code === "FST_ERR_MAX_PARAM_LENGTH"
       ? new HttpFault(404, "The resource could not be found.")
       : new HttpFault(400, "The request URL is not valid: it has a malformed percent-encoded character.");
-  const path = request.url.split("?")[0] ?? "";
-  const owner = app.apiErrorHandlers
-    .filter(({ prefix }) => prefix !== "" && (path === prefix || path.startsWith(`${prefix}/`)))
-    .sort((a, b) => b.prefix.length - a.prefix.length)[0];
-  (owner?.handler ?? novaErrorHandler)(fault, request, reply);
+  apiErrorsFor(app, request.url.split("?")[0] ?? "").handler(fault, request, reply);
+}
+
+/**
+ * A request Node's parser refuses (headers or URL over the size limit, bad framing) never
+ * reaches fastify; it is answered on the socket in the fault format of the API its request
+ * line names, when the bytes received show one.
+ */
+function onClientError(
+  app: FastifyInstance,
+  error: Error & { code?: string; rawPacket?: unknown },
+  socket: Duplex,
+): void {
+  if (error.code === "ECONNRESET" || socket.destroyed) return;
+  const [status, message] =
+    error.code === "HPE_HEADER_OVERFLOW"
+      ? [431, "The request's headers (or its URL) are larger than this server accepts."]
+      : error.code === "ERR_HTTP_REQUEST_TIMEOUT"
+        ? [408, "The request was not received in time."]
+        : [400, "The request is not valid HTTP."];
+  // the bytes Node's parser had received (typed loosely by fastify, a Buffer at run time)
+  const received = Buffer.isBuffer(error.rawPacket) ? error.rawPacket : Buffer.alloc(0);
+  const requestLine = received.subarray(0, 2048).toString("latin1").split("\r\n")[0] ?? "";
+  const path = requestLine.split(" ")[1]?.split("?")[0] ?? "";
+  const { contentType, body } = apiErrorsFor(app, path).raw(new HttpFault(status, message));
+  const id = newRequestId();
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: ${contentType}\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nx-openstack-request-id: ${id}\r\n` +
+        `x-compute-request-id: ${id}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(error);
 }

@@ -4,6 +4,7 @@
  * request, JSON nested too deep, and internal errors, each in the API's own fault format
  * with the request id.
  */
+import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { type ComputeHarness, computeHarness } from "../../test/compute-harness.js";
 import { ComputeService } from "../services/compute/compute-service.js";
@@ -158,3 +159,40 @@ describe("a PATCH of an image", () => {
     expect(shallow.status).toBe(200);
   });
 });
+
+describe("a request Node's parser refuses", () => {
+  it("is answered in the fault format of the API its request line names", async () => {
+    const address = await h.app.listen({ host: "127.0.0.1", port: 0 });
+    const { port } = new URL(address);
+    try {
+      for (const [api, path] of [
+        ["compute", "/compute/v2.1/servers"],
+        ["identity", "/identity/v3/projects"],
+        ["image", "/image/v2/images"],
+      ] as const) {
+        // a URL past Node's header size limit (16 KiB)
+        const raw = await rawExchange(
+          port,
+          `GET ${path}?name=${"x".repeat(20_000)} HTTP/1.1\r\nHost: x\r\n\r\n`,
+        );
+        const [head = "", body = ""] = raw.split("\r\n\r\n");
+        expect(head, api).toMatch(/^HTTP\/1\.1 431 /);
+        expect(head).toMatch(/x-openstack-request-id: req-/);
+        expect(faultMessage(api, 431, JSON.parse(body))).toMatch(/larger than this server accepts/);
+      }
+    } finally {
+      await h.app.server.close();
+    }
+  });
+});
+
+/** Writes raw bytes to the server and reads all it answers until it closes the connection. */
+function rawExchange(port: string, request: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const socket = connect(Number(port), "127.0.0.1", () => socket.end(request));
+    socket.on("data", (chunk) => chunks.push(chunk));
+    socket.on("error", reject);
+    socket.on("close", () => resolve(Buffer.concat(chunks).toString("utf8")));
+  });
+}

@@ -6,10 +6,20 @@ import { HttpFault } from "./faults.js";
 /** An API's error handler, as its scope installs it. */
 export type ApiErrorHandler = (error: unknown, request: FastifyRequest, reply: FastifyReply) => void;
 
+/** An API's fault as bare bytes, for a request too broken to become a fastify request. */
+export type RawFaultRenderer = (fault: HttpFault) => { contentType: string; body: string };
+
+/** How an API renders the errors raised before routing picked its scope. */
+export interface ApiErrors {
+  prefix: string;
+  handler: ApiErrorHandler;
+  raw: RawFaultRenderer;
+}
+
 declare module "fastify" {
   interface FastifyInstance {
-    /** Error handlers by URL prefix, for errors raised before routing picked a scope. */
-    apiErrorHandlers: Array<{ prefix: string; handler: ApiErrorHandler }>;
+    /** Each API's error rendering by URL prefix (see apiErrorsFor). */
+    apiErrorHandlers: ApiErrors[];
   }
 }
 
@@ -53,6 +63,12 @@ export function toFault(error: unknown): HttpFault {
   );
 }
 
+/** A Nova fault as bytes: the default for every URL no other API claims. */
+const novaRawFault: RawFaultRenderer = (fault) => ({
+  contentType: "application/json; charset=UTF-8",
+  body: JSON.stringify(fault.body()),
+});
+
 /** Renders any error as a Nova fault: the default for every URL no other API claims. */
 export function novaErrorHandler(error: unknown, request: FastifyRequest, reply: FastifyReply): void {
   const fault = toFault(error);
@@ -73,7 +89,19 @@ export function installErrorHandler(app: FastifyInstance): void {
  * Sets the error handler of an API's scope, and names it for the URLs under the scope's
  * prefix that fail before routing (see onUnroutableUrl in app.ts).
  */
-export function installApiErrorHandler(scope: FastifyInstance, handler: ApiErrorHandler): void {
+export function installApiErrorHandler(
+  scope: FastifyInstance,
+  handler: ApiErrorHandler,
+  raw: RawFaultRenderer,
+): void {
   scope.setErrorHandler(handler);
-  scope.apiErrorHandlers.push({ prefix: scope.prefix, handler });
+  scope.apiErrorHandlers.push({ prefix: scope.prefix, handler, raw });
+}
+
+/** The error rendering of the API a path belongs to (its longest prefix), Nova's by default. */
+export function apiErrorsFor(app: FastifyInstance, path: string): Omit<ApiErrors, "prefix"> {
+  const owner = app.apiErrorHandlers
+    .filter(({ prefix }) => prefix !== "" && (path === prefix || path.startsWith(`${prefix}/`)))
+    .sort((a, b) => b.prefix.length - a.prefix.length)[0];
+  return owner ?? { handler: novaErrorHandler, raw: novaRawFault };
 }

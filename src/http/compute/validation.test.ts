@@ -215,6 +215,27 @@ describe("request bodies", () => {
   });
 });
 
+describe("bodies with huge arrays", () => {
+  it("are refused with the first error found and a message cut short, whatever their size", () => {
+    for (const body of [
+      server({ security_groups: new Array(100_000).fill([{ name: "x" }]) }),
+      server({ metadata: new Array(100_000).fill({ a: "b" }) }),
+      new Array(100_000).fill(server()),
+    ]) {
+      const refused = fault(() => validateBody(SERVERS, v("2.90"), body));
+      expect(refused.status).toBe(400);
+      expect(refused.message.length).toBeLessThan(2 * 2048 + 200);
+    }
+  });
+
+  it("still name nova's first error when the arrays are of ordinary length", () => {
+    const groups = [{ name: "ok" }, { name: 7 }, { bogus: 1 }];
+    expect(fault(() => validateBody(SERVERS, v("2.90"), server({ security_groups: groups }))).message).toBe(
+      fault(() => validateBody(SERVERS, v("2.90"), server({ security_groups: groups.slice(0, 2) }))).message,
+    );
+  });
+});
+
 describe("query strings", () => {
   it("drops unknown parameters where the schema allows them, and rejects them from 2.75", () => {
     const query = { name: ["^web"], foo: ["1"], _private: ["x"] };

@@ -139,16 +139,24 @@ function loadSchema(file: string): SchemaDoc {
 // Compilation: two ajv instances (v2.1+ and legacy /v2), each schema compiled once per mode.
 
 const validators = new Map<string, ValidateFunction>();
-const instances = new Map<boolean, Ajv2020>();
+const instances = new Map<string, Ajv2020>();
 
-function compiled(file: string, legacy: boolean): ValidateFunction {
-  const key = `${legacy ? "legacy" : "v2.1"}:${file}`;
+/**
+ * How errors are collected: all of them, to pick the one nova meets first (see firstError),
+ * or only the first ajv meets, for a body whose size would make collecting all of them
+ * hold the event loop (100,000 bad array items cost ~300 ms).
+ */
+type ErrorMode = "all" | "first";
+
+function compiled(file: string, legacy: boolean, mode: ErrorMode): ValidateFunction {
+  const key = `${legacy ? "legacy" : "v2.1"}:${mode}:${file}`;
   let validate = validators.get(key);
   if (!validate) {
-    let ajv = instances.get(legacy);
+    const flavour = `${legacy}:${mode}`;
+    let ajv = instances.get(flavour);
     if (!ajv) {
-      ajv = createAjv(legacy);
-      instances.set(legacy, ajv);
+      ajv = createAjv(legacy, mode);
+      instances.set(flavour, ajv);
     }
     validate = ajv.compile(loadSchema(file));
     validators.set(key, validate);
@@ -161,12 +169,11 @@ const pythonPatterns: NonNullable<CodeOptions["regExp"]> = Object.assign(schemaR
   code: "pythonRegExp",
 });
 
-function createAjv(legacy: boolean): Ajv2020 {
+function createAjv(legacy: boolean, mode: ErrorMode): Ajv2020 {
   const ajv = new Ajv2020({
     // The files carry keywords 2020-12 ignores (`additionalItems` beside `items`) as nova's do.
     strict: false,
-    // All errors, so that the one nova would meet first can be picked (see firstError).
-    allErrors: true,
+    allErrors: mode === "all",
     // Errors carry the failing data and schema, which nova's messages quote.
     verbose: true,
     unicodeRegExp: false,
@@ -262,9 +269,30 @@ function softAdditionalProperties(): FuncKeywordDefinition {
 // Running a schema and wording its failure like nova.
 
 function check(schema: SchemaRef, legacy: boolean, data: unknown, where: "body" | "query"): void {
-  const validate = compiled(schema.file, legacy);
+  const mode = hasLongArray(data) ? "first" : "all";
+  const validate = compiled(schema.file, legacy, mode);
   if (validate(data)) return;
-  throw toFault(firstError(validate.errors!, loadSchema(schema.file)), where);
+  const errors = validate.errors!;
+  throw toFault(mode === "all" ? firstError(errors, loadSchema(schema.file)) : errors[0]!, where);
+}
+
+/**
+ * No request nova's schemas describe holds an array this long (their item limits are far
+ * lower); past it, which error nova would name first matters less than answering at once.
+ */
+const LONG_ARRAY = 1_000;
+
+function hasLongArray(data: unknown): boolean {
+  const pending = [data];
+  while (pending.length > 0) {
+    const value = pending.pop();
+    if (typeof value !== "object" || value === null) continue;
+    if (Array.isArray(value)) {
+      if (value.length > LONG_ARRAY) return true;
+      pending.push(...value);
+    } else for (const member of Object.values(value)) pending.push(member);
+  }
+  return false;
 }
 
 /**
@@ -460,14 +488,30 @@ function pyRepr(value: unknown, depth = 0): string {
   }
   if (Array.isArray(value)) {
     if (depth >= MAX_REPR_DEPTH) return "[...]";
-    return `[${value.map((v) => pyRepr(v, depth + 1)).join(", ")}]`;
+    return `[${reprMembers(value, (v) => pyRepr(v, depth + 1))}]`;
   }
   if (typeof value === "object") {
     if (depth >= MAX_REPR_DEPTH) return "{...}";
     const entries = Object.entries(value as Record<string, unknown>);
-    return `{${entries.map(([k, v]) => `${pyRepr(k)}: ${pyRepr(v, depth + 1)}`).join(", ")}}`;
+    return `{${reprMembers(entries, ([k, v]) => `${pyRepr(k)}: ${pyRepr(v, depth + 1)}`)}}`;
   }
   return String(value);
+}
+
+/**
+ * The members of a container, joined as Python does, but only so many as clip() can show:
+ * a huge rejected value is not written out in full to be thrown away.
+ */
+function reprMembers<T>(members: readonly T[], repr: (member: T) => string): string {
+  const parts: string[] = [];
+  let length = 0;
+  for (const member of members) {
+    if (length > MAX_ECHO) break;
+    const part = repr(member);
+    parts.push(part);
+    length += part.length + 2;
+  }
+  return parts.join(", ");
 }
 
 // ---------------------------------------------------------------------------------------

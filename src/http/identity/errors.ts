@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { TooManyAuthFailures } from "../../services/identity/errors.js";
-import { installApiErrorHandler, toFault } from "../error-handler.js";
+import { installApiErrorHandler, type RawFaultRenderer, toFault } from "../error-handler.js";
 import { HttpFault } from "../faults.js";
 
 /** Keystone's `title` per status (the HTTP reason phrases keystone/exception.py uses). */
@@ -40,23 +40,31 @@ export function keystoneError(status: number, message: string): KeystoneError {
  * failed passwords from one address is a 429 with Retry-After (a limit of nimbus's own).
  */
 export function installKeystoneErrors(scope: FastifyInstance, identityUrl: string): void {
-  installApiErrorHandler(scope, (error: unknown, request: FastifyRequest, reply: FastifyReply) => {
-    const fault =
-      error instanceof TooManyAuthFailures
-        ? new HttpFault(429, error.message, { "Retry-After": String(error.retryAfterSeconds) })
-        : toFault(error);
-    let message = fault.message;
-    if (fault.status >= 500) {
-      request.log.error({ err: error }, "unexpected error");
-      message = "An unexpected error prevented the server from fulfilling your request.";
-    }
-    if (fault.status === 401) reply.header("WWW-Authenticate", `Keystone uri="${identityUrl}"`);
-    void reply
-      .status(fault.status)
-      .headers(fault.headers)
-      .type("application/json")
-      .send(keystoneError(fault.status, message));
+  const raw: RawFaultRenderer = (fault) => ({
+    contentType: "application/json",
+    body: JSON.stringify(keystoneError(fault.status, fault.message)),
   });
+  installApiErrorHandler(
+    scope,
+    (error: unknown, request: FastifyRequest, reply: FastifyReply) => {
+      const fault =
+        error instanceof TooManyAuthFailures
+          ? new HttpFault(429, error.message, { "Retry-After": String(error.retryAfterSeconds) })
+          : toFault(error);
+      let message = fault.message;
+      if (fault.status >= 500) {
+        request.log.error({ err: error }, "unexpected error");
+        message = "An unexpected error prevented the server from fulfilling your request.";
+      }
+      if (fault.status === 401) reply.header("WWW-Authenticate", `Keystone uri="${identityUrl}"`);
+      void reply
+        .status(fault.status)
+        .headers(fault.headers)
+        .type("application/json")
+        .send(keystoneError(fault.status, message));
+    },
+    raw,
+  );
   scope.setNotFoundHandler((_request, reply) => {
     void reply
       .status(404)

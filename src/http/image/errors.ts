@@ -104,45 +104,49 @@ export function glanceErrorBody(
  * a 401 is keystonemiddleware's, which answers before Glance sees the request.
  */
 export function installGlanceErrors(scope: FastifyInstance, identityUrl: string): void {
-  installApiErrorHandler(scope, (error: unknown, request: FastifyRequest, reply: FastifyReply) => {
-    let status: number;
-    let message: string;
-    let headers: Record<string, string> = {};
-    if (error instanceof ImageGone) {
-      status = 410;
-      message = error.message;
-    } else if ((error as NodeJS.ErrnoException).code === "ECONNRESET") {
-      // the client went away mid-body (an abandoned upload): nobody is left to answer
-      request.log.info({ err: error }, "client closed the connection");
-      status = 400;
-      message = "The client closed the connection before sending the whole body.";
-    } else {
-      const fault = toFault(error);
-      status = fault.status;
-      message = fault.message;
-      headers = fault.headers;
-    }
-    if (status >= 500) {
-      request.log.error({ err: error }, "unexpected error");
-      message = INTERNAL_ERROR;
-    }
-    if (status === 401) {
-      void reply
-        .status(401)
-        .header("WWW-Authenticate", `Keystone uri="${identityUrl}"`)
-        .type("application/json")
-        .send({
-          error: {
-            code: 401,
-            title: "Unauthorized",
-            message: "The request you have made requires authentication.",
-          },
-        });
-      return;
-    }
-    const { contentType, body } = glanceErrorBody(status, message, errorMediaType(request.headers.accept));
-    void reply.status(status).headers(headers).type(contentType).send(body);
-  });
+  installApiErrorHandler(
+    scope,
+    (error: unknown, request: FastifyRequest, reply: FastifyReply) => {
+      let status: number;
+      let message: string;
+      let headers: Record<string, string> = {};
+      if (error instanceof ImageGone) {
+        status = 410;
+        message = error.message;
+      } else if ((error as NodeJS.ErrnoException).code === "ECONNRESET") {
+        // the client went away mid-body (an abandoned upload): nobody is left to answer
+        request.log.info({ err: error }, "client closed the connection");
+        status = 400;
+        message = "The client closed the connection before sending the whole body.";
+      } else {
+        const fault = toFault(error);
+        status = fault.status;
+        message = fault.message;
+        headers = fault.headers;
+      }
+      if (status >= 500) {
+        request.log.error({ err: error }, "unexpected error");
+        message = INTERNAL_ERROR;
+      }
+      if (status === 401) {
+        void reply
+          .status(401)
+          .header("WWW-Authenticate", `Keystone uri="${identityUrl}"`)
+          .type("application/json")
+          .send({
+            error: {
+              code: 401,
+              title: "Unauthorized",
+              message: "The request you have made requires authentication.",
+            },
+          });
+        return;
+      }
+      const { contentType, body } = glanceErrorBody(status, message, errorMediaType(request.headers.accept));
+      void reply.status(status).headers(headers).type(contentType).send(body);
+    },
+    (fault) => glanceErrorBody(fault.status, fault.message, "application/json"),
+  );
   scope.setNotFoundHandler((request, reply) => {
     const { contentType, body } = glanceErrorBody(
       404,
