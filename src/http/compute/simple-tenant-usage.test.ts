@@ -181,6 +181,15 @@ describe("usage arithmetic", () => {
     expect(await get(`/os-simple-tenant-usage/${h.projects.admin}?${DAY}`)).toEqual({ tenant_usage: {} });
   });
 
+  it("takes a period left out as the instant now, as nova does: never a 400", async () => {
+    // the servers alive now show, over a period of no length
+    for (const usage of (await get("/os-simple-tenant-usage")).tenant_usages) {
+      expect(usage.total_hours).toBeLessThan(0.001);
+      expect(usage.start <= usage.stop).toBe(true);
+    }
+    expect(await get(`/os-simple-tenant-usage/${h.projects.admin}`)).toEqual({ tenant_usage: {} });
+  });
+
   it("ends the period at the latest now", async () => {
     const usage = (
       await get(

@@ -55,9 +55,12 @@ export function parseUsageTime(text: string): Micros | undefined {
  */
 function period(call: ComputeCall): { start: Micros; stop: Micros; detailed: boolean } {
   const first = (name: string) => call.query[name]?.find((v) => v !== "");
-  const time = (name: string): Micros => {
+  const now = Date.now() * 1000;
+  // nova reads the clock once per missing bound, the end after the start: an end left out
+  // is a microsecond later than a start left out, never the same instant
+  const time = (name: "start" | "end"): Micros => {
     const text = first(name);
-    if (text === undefined) return Date.now() * 1000;
+    if (text === undefined) return name === "end" ? now + 1 : now;
     const parsed = parseUsageTime(text);
     if (parsed === undefined) throw badRequest("Invalid datetime string: Datetime is in invalid format");
     return parsed;
