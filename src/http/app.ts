@@ -24,6 +24,14 @@ declare module "fastify" {
   }
 }
 
+/** Where a log line could carry a credential. */
+const REDACTED_LOG_PATHS = [
+  'req.headers["x-auth-token"]',
+  'req.headers["x-subject-token"]',
+  "req.headers.authorization",
+  'res.headers["x-subject-token"]',
+];
+
 /** Media types nova (and our identity and image APIs) read as JSON. A missing type or text/plain counts as JSON too. */
 const JSON_TYPES = ["application/json", "application/vnd.openstack.compute+json", "text/plain"];
 
@@ -33,7 +41,12 @@ const JSON_TYPES = ["application/json", "application/vnd.openstack.compute+json"
  */
 export function createHttpServer(config: Config, logStream?: DestinationStream): FastifyInstance {
   const app: FastifyInstance = Fastify({
-    logger: { level: config.logLevel, ...(logStream ? { stream: logStream } : {}) },
+    logger: {
+      level: config.logLevel,
+      // fastify logs no headers by default; should a serializer ever add them, tokens stay out
+      redact: { paths: REDACTED_LOG_PATHS, censor: "[redacted]" },
+      ...(logStream ? { stream: logStream } : {}),
+    },
     bodyLimit: config.bodyLimitBytes,
     // a log line per request only when debugging: at scale they would drown everything else
     logController: new LogController({
