@@ -844,6 +844,22 @@ export const ROWS: readonly SampleRow[] = [
     request: { method: "GET", path: "/servers/{server_id}/os-server-password" },
   },
 
+  // nova's fixed extension list; the legacy /v2 endpoint's has one more
+  { sample: "extension-info/extensions-list-resp.json", request: { method: "GET", path: "/extensions" } },
+  { sample: "extra:extensions-list-resp.json.tpl", request: { method: "GET", path: "/extensions" } },
+  {
+    sample: "extension-info/extensions-list-resp-v21-compatible.json",
+    request: { method: "GET", path: "/compute/v2/extensions" },
+  },
+  {
+    sample: "extra:extensions-list-resp-v21-compatible.json.tpl",
+    request: { method: "GET", path: "/compute/v2/extensions" },
+  },
+  {
+    sample: "extension-info/extensions-get-resp.json",
+    request: { method: "GET", path: "/extensions/os-agents" },
+  },
+
   // limits and quotas
   ...["", "v2.36", "v2.39", "v2.57"].map((dir) => ({
     sample: dir ? `limits/${dir}/limit-get-resp.json` : "limits/limit-get-resp.json",
@@ -1186,10 +1202,8 @@ export const NOT_IMPLEMENTED: readonly NotImplemented[] = [
     samples: "extra:servers/attach-interfaces-*-resp.json.tpl",
     reason: "os-interface (port attachments) is not implemented",
   },
-  { samples: "extra:extensions-list-resp*.json.tpl", reason: "/extensions is not implemented" },
   // whole areas
   { samples: "consoles/**", reason: "removed from nova (410)" },
-  { samples: "extension-info/**", reason: "/extensions is not implemented" },
   {
     samples: "images/**",
     reason: "nova's image proxy API (/images) is not implemented; nimbus serves Glance v2 under /image",

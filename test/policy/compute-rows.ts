@@ -455,6 +455,15 @@ export const computeRows: Row[] = [
     ownOnly: false,
   },
   { api: "compute", method: "GET", path: "/limits", ownOnly: true, expect: byRule("any", 200, "same") },
+  { api: "compute", method: "GET", path: "/extensions", ownOnly: true, expect: byRule("any", 200, "same") },
+  {
+    api: "compute",
+    method: "GET",
+    path: "/extensions/{extension}",
+    target: (seed) => ({ ...seed, extension: "os-agents" }),
+    ownOnly: true,
+    expect: byRule("any", 200, "same"),
+  },
   {
     api: "compute",
     method: "GET",

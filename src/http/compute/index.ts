@@ -9,6 +9,7 @@ import type { TenantUsageService } from "../../services/compute/tenant-usage.js"
 import type { QuotaService } from "../../services/quota/quota-service.js";
 import { aggregateRoutes } from "./aggregates.js";
 import { availabilityZoneRoutes } from "./availability-zones.js";
+import { extensionRoutes } from "./extensions.js";
 import { flavorAccessRoutes, type ProjectExists } from "./flavor-access.js";
 import { flavorExtraSpecRoutes } from "./flavor-extra-specs.js";
 import { flavorRoutes } from "./flavors.js";
@@ -62,6 +63,7 @@ export function computeRoutes(deps: ComputeApiDeps): Array<RouteDef | ActionRout
     ...serverGroupRoutes(deps),
     ...quotaSetRoutes(deps),
     ...limitRoutes(deps),
+    ...extensionRoutes(),
     ...availabilityZoneRoutes(deps),
     ...hypervisorRoutes(deps),
     ...serviceRoutes(deps),

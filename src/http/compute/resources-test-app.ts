@@ -11,6 +11,7 @@ import type { Db } from "../../store/database.js";
 import { openTestDatabase } from "../../store/testing.js";
 import { createHttpServer } from "../app.js";
 import type { Authenticate } from "../auth-hook.js";
+import { extensionRoutes } from "./extensions.js";
 import { flavorAccessRoutes } from "./flavor-access.js";
 import { flavorExtraSpecRoutes } from "./flavor-extra-specs.js";
 import { flavorRoutes } from "./flavors.js";
@@ -74,6 +75,7 @@ export async function resourcesApp(): Promise<TestApp> {
     ...keypairRoutes({ keypairs }),
     ...quotaSetRoutes({ quotas, projectExists }),
     ...limitRoutes({ quotas }),
+    ...extensionRoutes(),
   ]);
   await app.ready();
   return {
