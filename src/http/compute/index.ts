@@ -21,6 +21,7 @@ import { limitRoutes } from "./limits.js";
 import { migrationRoutes } from "./migrations.js";
 import { quotaClassSetRoutes } from "./quota-class-sets.js";
 import { quotaSetRoutes } from "./quota-sets.js";
+import { removedApiRoutes } from "./removed-apis.js";
 import type { ActionRouteDef, RouteDef } from "./router.js";
 import { serverActionRoutes } from "./server-actions.js";
 import { serverDiagnosticsRoutes } from "./server-diagnostics.js";
@@ -64,6 +65,7 @@ export function computeRoutes(deps: ComputeApiDeps): Array<RouteDef | ActionRout
     ...quotaSetRoutes(deps),
     ...limitRoutes(deps),
     ...extensionRoutes(),
+    ...removedApiRoutes(),
     ...availabilityZoneRoutes(deps),
     ...hypervisorRoutes(deps),
     ...serviceRoutes(deps),

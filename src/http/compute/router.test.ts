@@ -556,3 +556,27 @@ describe("action dispatch", () => {
     expect(r.json.itemNotFound.code).toBe(404);
   });
 });
+
+describe("APIs nova removed", () => {
+  it("answer 410 computeFault at every version and on the legacy endpoint, before any validation", async () => {
+    const gone = [
+      { method: "GET", url: "/os-cloudpipe" },
+      { method: "POST", url: "/os-networks", body: { network: { label: 7 } } },
+      { method: "GET", url: "/os-fixed-ips/10.0.0.2" },
+      { method: "POST", url: "/os-fixed-ips/10.0.0.2/action", body: { reserve: null } },
+      { method: "POST", url: "/os-networks/x/action", body: { disassociate: null } },
+      { method: "DELETE", url: "/os-floating-ip-dns/example.org/entries/www" },
+      { method: "GET", url: `/servers/${server}/consoles` },
+      { method: "GET", url: "/os-agents" },
+    ] as const;
+    for (const request of gone) {
+      for (const version of [undefined, "2.1", "latest"]) {
+        const r = await h.call({ ...request, version });
+        expect(r.status, `${request.method} ${request.url} at ${version}`).toBe(410);
+        expect(r.json.computeFault.code).toBe(410);
+      }
+      const legacy = await h.call({ ...request, url: `/compute/v2${request.url}` });
+      expect(legacy.status, `${request.method} /v2${request.url}`).toBe(410);
+    }
+  });
+});
