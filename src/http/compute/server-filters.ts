@@ -209,7 +209,8 @@ export function serverListRequest(
   if (limitText !== undefined) {
     const n = Number(limitText);
     if (!/^\d+$/.test(limitText)) throw badRequest("limit param must be an integer");
-    limit = n === 0 ? MAX_LIMIT : Math.min(n, MAX_LIMIT);
+    // nova's get_limit_and_marker: min(max_limit, limit), so 0 asks for no servers at all
+    limit = Math.min(n, MAX_LIMIT);
   }
   filter.limit = limit;
   return { filter, marker: last(q.marker), limit };

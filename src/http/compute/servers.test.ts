@@ -572,6 +572,14 @@ describe("GET /servers and /servers/detail", () => {
     expect(empty.json).toEqual({ servers: [] });
   });
 
+  it("lists no servers, and no next link, for limit=0 as nova does", async () => {
+    for (const path of ["/servers", "/servers/detail"]) {
+      const r = await h.call({ url: `${path}?name=^lst-&limit=0` });
+      expect(r.status).toBe(200);
+      expect(r.json).toEqual({ servers: [] });
+    }
+  });
+
   it("links the next page of /servers/detail to /servers/detail", async () => {
     const r = await h.call({ url: "/servers/detail?name=^lst-&limit=1" });
     expect(r.json.servers).toHaveLength(1);
