@@ -32,6 +32,11 @@ export interface Database {
   quota_classes: { class_name: string; resource: string; hard_limit: number };
   migrations: MigrationTable;
   user_auth_failures: UserAuthFailureTable;
+  networks: NetworkTable;
+  subnets: SubnetTable;
+  ports: PortTable;
+  port_ip_allocations: { port_id: string; subnet_id: string; ip_address: string };
+  network_tags: { resource_id: string; tag: string };
 }
 
 export interface ProjectTable {
@@ -348,3 +353,69 @@ export interface UserAuthFailureTable {
   last_failure_at: string;
 }
 export type UserAuthFailureRow = Selectable<UserAuthFailureTable>;
+
+/** A Neutron network (0011). Booleans 0/1; availability_zone_hints a JSON array. */
+export interface NetworkTable {
+  id: string;
+  project_id: string;
+  name: string;
+  description: string;
+  admin_state_up: number;
+  shared: number;
+  external: number;
+  mtu: number;
+  status: string;
+  availability_zone_hints: string;
+  network_type: string;
+  physical_network: string | null;
+  segmentation_id: number | null;
+  revision_number: number;
+  created_at: string;
+  updated_at: string;
+}
+export type NetworkRow = Selectable<NetworkTable>;
+
+/** A Neutron subnet (0011). allocation_pools, dns_nameservers and host_routes are JSON arrays. */
+export interface SubnetTable {
+  id: string;
+  network_id: string;
+  project_id: string;
+  name: string;
+  description: string;
+  ip_version: number;
+  cidr: string;
+  gateway_ip: string | null;
+  enable_dhcp: number;
+  ipv6_ra_mode: string | null;
+  ipv6_address_mode: string | null;
+  allocation_pools: string;
+  dns_nameservers: string;
+  host_routes: string;
+  revision_number: number;
+  created_at: string;
+  updated_at: string;
+}
+export type SubnetRow = Selectable<SubnetTable>;
+
+/** A Neutron port (0011); its addresses are rows of port_ip_allocations. */
+export interface PortTable {
+  id: string;
+  network_id: string;
+  project_id: string;
+  name: string;
+  description: string;
+  mac_address: string;
+  admin_state_up: number;
+  status: string;
+  device_id: string;
+  device_owner: string;
+  port_security_enabled: number;
+  allowed_address_pairs: string;
+  binding_host_id: string;
+  binding_vnic_type: string;
+  binding_vif_type: string;
+  revision_number: number;
+  created_at: string;
+  updated_at: string;
+}
+export type PortRow = Selectable<PortTable>;

@@ -8,6 +8,7 @@ import * as shelvedImage from "./0007-shelved-image.js";
 import * as aggregates from "./0008-aggregates.js";
 import * as migrationRecords from "./0009-migrations.js";
 import * as authFailures from "./0010-auth-failures.js";
+import * as network from "./0011-network.js";
 
 /** Every migration, in order. Names sort lexically, as Kysely's migrator requires. */
 export const migrations: Record<string, Migration> = {
@@ -20,4 +21,5 @@ export const migrations: Record<string, Migration> = {
   "0008-aggregates": aggregates,
   "0009-migrations": migrationRecords,
   "0010-auth-failures": authFailures,
+  "0011-network": network,
 };

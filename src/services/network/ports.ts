@@ -1,0 +1,404 @@
+import { randomBytes, randomUUID } from "node:crypto";
+import type { Transaction } from "kysely";
+import { isUniqueViolation } from "../../store/identity-repository.js";
+import type { AllocationRow, NeutronRepository } from "../../store/neutron-repository.js";
+import type { Database, NetworkRow, PortRow, SubnetRow } from "../../store/schema.js";
+import type { AuthContext } from "../context.js";
+import { Conflict, InvalidInput } from "../errors.js";
+import {
+  InvalidIpForNetwork,
+  InvalidIpForSubnet,
+  IpAddressAlreadyAllocated,
+  IpAddressGenerationFailure,
+  invalidInput,
+  MacAddressInUse,
+  NetworkNotFound,
+  PolicyNotAuthorized,
+  PortNotFound,
+} from "./errors.js";
+import { canonicalIp, contains, formatCidr, parseCidr, parseIp } from "./ip.js";
+import { firstFree, isAssignable } from "./ipam.js";
+import { Networks } from "./networks.js";
+import { checkRevision, neutronTime, ownsOrAdmin, type StandardAttributes } from "./standard-attributes.js";
+import { subnetRecord } from "./subnets.js";
+
+/** Neutron's default [DEFAULT] max_allowed_address_pair. */
+const MAX_ADDRESS_PAIRS = 10;
+
+export interface FixedIp {
+  subnet_id: string;
+  ip_address: string;
+}
+
+/** One fixed_ips entry of a request: a subnet, an address, or both. */
+export interface FixedIpRequest {
+  subnet_id?: string;
+  ip_address?: string;
+}
+
+export interface AddressPair {
+  ip_address: string;
+  mac_address: string;
+}
+
+export interface PortRecord extends StandardAttributes {
+  network_id: string;
+  name: string;
+  mac_address: string;
+  admin_state_up: boolean;
+  status: "DOWN";
+  device_id: string;
+  device_owner: string;
+  fixed_ips: FixedIp[];
+  port_security_enabled: boolean;
+  allowed_address_pairs: AddressPair[];
+  /** binding:host_id, binding:vnic_type, binding:vif_type */
+  binding_host_id: string;
+  binding_vnic_type: string;
+  binding_vif_type: string;
+}
+
+export type PortChanges = Partial<
+  Pick<
+    PortRecord,
+    | "network_id"
+    | "project_id"
+    | "name"
+    | "description"
+    | "mac_address"
+    | "admin_state_up"
+    | "device_id"
+    | "device_owner"
+    | "port_security_enabled"
+    | "binding_host_id"
+    | "binding_vnic_type"
+  > & {
+    fixed_ips: FixedIpRequest[];
+    allowed_address_pairs: Array<{ ip_address: string; mac_address?: string }>;
+  }
+>;
+
+function newMac(): string {
+  return `fa:16:3e:${[...randomBytes(3)].map((b) => b.toString(16).padStart(2, "0")).join(":")}`;
+}
+
+/**
+ * The vif type a port reports: unbound until a host is set, then "ovs", the type of the
+ * simulated switch every nimbus host plugs into (there is no mechanism driver to ask).
+ */
+function vifType(hostId: string): string {
+  return hostId === "" ? "unbound" : "ovs";
+}
+
+function toRecord(row: PortRow, ips: AllocationRow[], tags: string[]): PortRecord {
+  return {
+    id: row.id,
+    network_id: row.network_id,
+    project_id: row.project_id,
+    name: row.name,
+    description: row.description,
+    mac_address: row.mac_address,
+    admin_state_up: row.admin_state_up === 1,
+    status: "DOWN",
+    device_id: row.device_id,
+    device_owner: row.device_owner,
+    fixed_ips: ips.map((a) => ({ subnet_id: a.subnet_id, ip_address: a.ip_address })),
+    port_security_enabled: row.port_security_enabled === 1,
+    allowed_address_pairs: JSON.parse(row.allowed_address_pairs) as AddressPair[],
+    binding_host_id: row.binding_host_id,
+    binding_vnic_type: row.binding_vnic_type,
+    binding_vif_type: row.binding_vif_type,
+    tags,
+    revision_number: row.revision_number,
+    created_at: row.created_at,
+    updated_at: row.updated_at,
+  };
+}
+
+function checkAddressPairs(
+  pairs: ReadonlyArray<{ ip_address: string; mac_address?: string }>,
+  portMac: string,
+  portSecurity: boolean,
+): AddressPair[] {
+  if (pairs.length > 0 && !portSecurity)
+    throw new Conflict("Port Security must be enabled in order to have allowed address pairs on a port.");
+  if (pairs.length > MAX_ADDRESS_PAIRS)
+    throw new InvalidInput(`The number of allowed address pair exceeds the maximum ${MAX_ADDRESS_PAIRS}.`);
+  const out = pairs.map((pair) => {
+    const address = pair.ip_address.includes("/")
+      ? parseCidr(pair.ip_address) && formatCidr(parseCidr(pair.ip_address)!)
+      : canonicalIp(pair.ip_address);
+    if (!address)
+      throw new InvalidInput(
+        `Invalid input for allowed_address_pairs. Reason: '${pair.ip_address}' is not a valid IP address.`,
+      );
+    return { ip_address: address, mac_address: (pair.mac_address ?? portMac).toLowerCase() };
+  });
+  const keys = out.map((p) => `${p.ip_address} ${p.mac_address}`);
+  if (new Set(keys).size !== keys.length)
+    throw new InvalidInput(
+      `Request contains duplicate address pair: ${keys.find((k, i) => keys.indexOf(k) !== i)}`,
+    );
+  return out;
+}
+
+/**
+ * Ports and their addresses. IPAM runs inside the port's transaction with the row lock of
+ * each subnet it allocates from, so two requests never pick one address; the database's
+ * UNIQUE (subnet_id, ip_address) backs that up.
+ */
+export class Ports {
+  constructor(readonly repo: NeutronRepository) {}
+
+  /** Whether the caller sees a port: an admin, its project, or the owner of its network. */
+  static visibleTo(caller: AuthContext, port: PortRow, network: NetworkRow | undefined): boolean {
+    return (
+      ownsOrAdmin(caller, port.project_id) ||
+      (network !== undefined && ownsOrAdmin(caller, network.project_id))
+    );
+  }
+
+  async #records(rows: PortRow[]): Promise<PortRecord[]> {
+    const ids = rows.map((r) => r.id);
+    const ips = await this.repo.allocationsOfPorts(ids);
+    const tags = await this.repo.tagsOf(ids);
+    return rows.map((row) =>
+      toRecord(
+        row,
+        ips.filter((a) => a.port_id === row.id),
+        tags.get(row.id) ?? [],
+      ),
+    );
+  }
+
+  async visibleRow(caller: AuthContext, id: string, trx?: Transaction<Database>): Promise<PortRow> {
+    const row = await this.repo.findPort(id, trx);
+    if (!row || !Ports.visibleTo(caller, row, await this.repo.findNetwork(row.network_id, trx)))
+      throw new PortNotFound(id);
+    return row;
+  }
+
+  async list(caller: AuthContext): Promise<PortRecord[]> {
+    return this.#records(await this.repo.listPorts(caller.isAdmin ? undefined : (caller.projectId ?? "")));
+  }
+
+  async show(caller: AuthContext, id: string): Promise<PortRecord> {
+    const [record] = await this.#records([await this.visibleRow(caller, id)]);
+    return record!;
+  }
+
+  /** Policies that depend on owning the network (Neutron's rule:network_owner). */
+  #checkPolicy(
+    caller: AuthContext,
+    action: "create" | "update",
+    network: NetworkRow,
+    changes: PortChanges,
+  ): void {
+    if (caller.isAdmin) return;
+    if (changes.binding_host_id !== undefined)
+      throw new PolicyNotAuthorized(`${action}_port:binding:host_id`);
+    if (caller.projectId === network.project_id) return;
+    if (changes.mac_address !== undefined) throw new PolicyNotAuthorized(`${action}_port:mac_address`);
+    if (changes.fixed_ips?.some((ip) => ip.ip_address !== undefined))
+      throw new PolicyNotAuthorized(`${action}_port:fixed_ips:ip_address`);
+  }
+
+  /**
+   * Gives the port its addresses. Without requests: one address of each IP version the
+   * network has subnets of, from the first subnet with a free one. With requests: each
+   * names a subnet, an address, or both.
+   */
+  async #allocate(
+    trx: Transaction<Database>,
+    network: NetworkRow,
+    portId: string,
+    requests: readonly FixedIpRequest[] | undefined,
+  ): Promise<void> {
+    const subnets = await this.repo.subnetsOf([network.id], trx);
+    const taken = new Map<string, Set<string>>();
+    // locks the subnet for the rest of the transaction and reads what it has handed out
+    const takenOf = async (subnet: SubnetRow): Promise<Set<string>> => {
+      let set = taken.get(subnet.id);
+      if (!set) {
+        await this.repo.lockSubnet(trx, subnet.id);
+        set = new Set((await this.repo.allocationsOfSubnet(subnet.id, trx)).map((a) => a.ip_address));
+        if (subnet.gateway_ip) set.add(subnet.gateway_ip);
+        taken.set(subnet.id, set);
+      }
+      return set;
+    };
+    const give = async (subnet: SubnetRow, ip: string): Promise<void> => {
+      (await takenOf(subnet)).add(ip);
+      try {
+        await this.repo.insertAllocation({ port_id: portId, subnet_id: subnet.id, ip_address: ip }, trx);
+      } catch (error) {
+        if (isUniqueViolation(error)) throw new IpAddressAlreadyAllocated(ip, subnet.id);
+        throw error;
+      }
+    };
+    const giveFree = async (subnet: SubnetRow): Promise<boolean> => {
+      const ip = firstFree(
+        {
+          id: subnet.id,
+          cidr: subnet.cidr,
+          gatewayIp: subnet.gateway_ip,
+          allocationPools: subnetRecord(subnet, []).allocation_pools,
+        },
+        await takenOf(subnet),
+      );
+      if (ip === undefined) return false;
+      await give(subnet, ip);
+      return true;
+    };
+
+    if (requests === undefined) {
+      for (const version of [4, 6]) {
+        const candidates = subnets.filter((s) => s.ip_version === version);
+        if (candidates.length === 0) continue;
+        let done = false;
+        for (const subnet of candidates) if (!done) done = await giveFree(subnet);
+        if (!done) throw new IpAddressGenerationFailure(network.id);
+      }
+      return;
+    }
+    for (const request of requests) {
+      let subnet: SubnetRow | undefined;
+      const ip = request.ip_address === undefined ? undefined : parseIp(request.ip_address);
+      if (request.ip_address !== undefined && !ip)
+        throw new InvalidInput(
+          `Invalid input for fixed_ips. Reason: '${request.ip_address}' is not a valid IP address.`,
+        );
+      if (request.subnet_id !== undefined) {
+        subnet = subnets.find((s) => s.id === request.subnet_id);
+        if (!subnet)
+          throw invalidInput(
+            `Failed to create port on network ${network.id}, because fixed_ips included invalid subnet ${request.subnet_id}`,
+          );
+        if (ip && !isAssignable(subnet.cidr, ip)) throw new InvalidIpForSubnet(request.ip_address!);
+      } else if (ip) {
+        subnet = subnets.find((s) => {
+          const cidr = parseCidr(s.cidr);
+          return cidr !== undefined && contains(cidr, ip) && isAssignable(s.cidr, ip);
+        });
+        if (!subnet) throw new InvalidIpForNetwork(request.ip_address!);
+      } else {
+        throw invalidInput("fixed_ips entries need a subnet_id or an ip_address");
+      }
+      if (ip) {
+        const text = canonicalIp(request.ip_address!)!;
+        if ((await takenOf(subnet)).has(text)) throw new IpAddressAlreadyAllocated(text, subnet.id);
+        await give(subnet, text);
+      } else if (!(await giveFree(subnet))) {
+        throw new IpAddressGenerationFailure(network.id);
+      }
+    }
+  }
+
+  async create(caller: AuthContext, changes: PortChanges): Promise<PortRecord> {
+    const networkId = changes.network_id ?? "";
+    const id = randomUUID();
+    await this.repo.transaction(async (trx) => {
+      const network = await this.repo.findNetwork(networkId, trx);
+      if (!network || !Networks.visibleTo(caller, network)) throw new NetworkNotFound(networkId);
+      if (!ownsOrAdmin(caller, network.project_id) && network.shared !== 1)
+        throw new PolicyNotAuthorized("create_port:network");
+      this.#checkPolicy(caller, "create", network, changes);
+      const mac = (changes.mac_address ?? newMac()).toLowerCase();
+      const portSecurity = changes.port_security_enabled ?? true;
+      const pairs = checkAddressPairs(changes.allowed_address_pairs ?? [], mac, portSecurity);
+      const macTaken = (await this.repo.portsOn(networkId, trx)).some((p) => p.mac_address === mac);
+      if (macTaken) throw new MacAddressInUse(networkId, mac);
+      const now = neutronTime();
+      const hostId = changes.binding_host_id ?? "";
+      try {
+        await this.repo.insertPort(
+          {
+            id,
+            network_id: networkId,
+            project_id: caller.isAdmin && changes.project_id ? changes.project_id : (caller.projectId ?? ""),
+            name: changes.name ?? "",
+            description: changes.description ?? "",
+            mac_address: mac,
+            admin_state_up: changes.admin_state_up === false ? 0 : 1,
+            status: "DOWN",
+            device_id: changes.device_id ?? "",
+            device_owner: changes.device_owner ?? "",
+            port_security_enabled: portSecurity ? 1 : 0,
+            allowed_address_pairs: JSON.stringify(pairs),
+            binding_host_id: hostId,
+            binding_vnic_type: changes.binding_vnic_type ?? "normal",
+            binding_vif_type: vifType(hostId),
+            revision_number: 1,
+            created_at: now,
+            updated_at: now,
+          },
+          trx,
+        );
+      } catch (error) {
+        if (isUniqueViolation(error)) throw new MacAddressInUse(networkId, mac);
+        throw error;
+      }
+      await this.#allocate(trx, network, id, changes.fixed_ips);
+    });
+    return this.show(caller, id);
+  }
+
+  async update(
+    caller: AuthContext,
+    id: string,
+    changes: PortChanges,
+    expectedRevision?: number,
+  ): Promise<PortRecord> {
+    await this.repo.transaction(async (trx) => {
+      const row = await this.visibleRow(caller, id, trx);
+      const network = (await this.repo.findNetwork(row.network_id, trx))!;
+      this.#checkPolicy(caller, "update", network, changes);
+      checkRevision(expectedRevision, row.revision_number);
+      const portSecurity = changes.port_security_enabled ?? row.port_security_enabled === 1;
+      const pairs = checkAddressPairs(
+        changes.allowed_address_pairs ?? (JSON.parse(row.allowed_address_pairs) as AddressPair[]),
+        row.mac_address,
+        portSecurity,
+      );
+      const hostId = changes.binding_host_id ?? row.binding_host_id;
+      await this.repo.updatePort(
+        id,
+        {
+          ...(changes.name !== undefined && { name: changes.name }),
+          ...(changes.description !== undefined && { description: changes.description }),
+          ...(changes.admin_state_up !== undefined && { admin_state_up: changes.admin_state_up ? 1 : 0 }),
+          ...(changes.device_id !== undefined && { device_id: changes.device_id }),
+          ...(changes.device_owner !== undefined && { device_owner: changes.device_owner }),
+          ...(changes.binding_vnic_type !== undefined && { binding_vnic_type: changes.binding_vnic_type }),
+          port_security_enabled: portSecurity ? 1 : 0,
+          allowed_address_pairs: JSON.stringify(pairs),
+          binding_host_id: hostId,
+          binding_vif_type: vifType(hostId),
+          revision_number: row.revision_number + 1,
+          updated_at: neutronTime(),
+        },
+        trx,
+      );
+      if (changes.fixed_ips !== undefined) {
+        // the new list replaces the old: addresses kept are simply asked for again
+        for (const old of await this.repo.allocationsOfPorts([id], trx))
+          await this.repo.deleteAllocation(old, trx);
+        await this.#allocate(trx, network, id, changes.fixed_ips);
+      }
+    });
+    return this.show(caller, id);
+  }
+
+  async delete(caller: AuthContext, id: string): Promise<void> {
+    await this.repo.transaction(async (trx) => {
+      const row = await this.visibleRow(caller, id, trx);
+      if (!ownsOrAdmin(caller, row.project_id) && !caller.isAdmin) {
+        const network = await this.repo.findNetwork(row.network_id, trx);
+        if (!network || !ownsOrAdmin(caller, network.project_id))
+          throw new PolicyNotAuthorized("delete_port");
+      }
+      await this.repo.replaceTags(id, [], trx);
+      await this.repo.deletePort(id, trx);
+    });
+  }
+}
