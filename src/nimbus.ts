@@ -7,6 +7,7 @@ import { computeRoutes } from "./http/compute/index.js";
 import { mountCompute } from "./http/compute/router.js";
 import { registerIdentity } from "./http/identity/router.js";
 import { registerImage } from "./http/image/router.js";
+import { registerNetwork } from "./http/network/router.js";
 import { AggregateService } from "./services/compute/aggregate-service.js";
 import { ComputeService } from "./services/compute/compute-service.js";
 import { FlavorService } from "./services/compute/flavor-service.js";
@@ -22,6 +23,7 @@ import { bootstrapIdentity, createdAccountsNotice } from "./services/identity/bo
 import { IdentityService } from "./services/identity/identity-service.js";
 import { ImageService } from "./services/image/image-service.js";
 import { NetworkService } from "./services/network/network-service.js";
+import { NeutronService } from "./services/network/neutron-service.js";
 import { QuotaService } from "./services/quota/quota-service.js";
 import { type Db, openDatabase } from "./store/database.js";
 import { redactedUrl } from "./store/postgres.js";
@@ -106,6 +108,7 @@ export async function startNimbus(
   const authenticate = identity.authenticate.bind(identity);
   await registerIdentity(app, { identity, config });
   await registerImage(app, { images, authenticate, config });
+  await registerNetwork(app, { neutron: new NeutronService(db), authenticate, config });
   await mountCompute(
     app,
     authenticate,
