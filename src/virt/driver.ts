@@ -119,8 +119,8 @@ export interface Driver {
   unrescue(uuid: string): Promise<void>;
   /** Sets the root/administrator password inside the running guest (a guest agent's work). */
   setAdminPassword(uuid: string, password: string): Promise<void>;
-  /** The console log, or its last `lines` lines. */
-  consoleOutput(uuid: string, lines?: number): Promise<string>;
+  /** The whole console log. */
+  consoleOutput(uuid: string): Promise<string>;
   /** NOSTATE when the host has no such guest. */
   powerState(uuid: string): Promise<PowerState>;
   /** What the host can tell about a guest (nova's get_instance_diagnostics); `nics` are its ports. */

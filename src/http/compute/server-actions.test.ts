@@ -570,15 +570,19 @@ describe("os-getConsoleOutput", () => {
     expect(r.json.output.endsWith("\n")).toBe(true);
   });
 
-  it("returns the last `length` lines; -1 and null mean all", async () => {
-    const all = (await h.action(id, { "os-getConsoleOutput": {} })).json.output as string;
-    const lines = all.split("\n").filter((l) => l !== "");
-    const two = await h.action(id, { "os-getConsoleOutput": { length: 2 } });
-    expect(two.json.output).toBe(`${lines.slice(-2).join("\n")}\n`);
-    const asText = await h.action(id, { "os-getConsoleOutput": { length: "1" } });
-    expect(asText.json.output).toBe(`${lines.at(-1)}\n`);
-    expect((await h.action(id, { "os-getConsoleOutput": { length: -1 } })).json.output).toBe(all);
-    expect((await h.action(id, { "os-getConsoleOutput": { length: null } })).json.output).toBe(all);
+  it("tails the console log as nova does: the last `length` pieces of the log split at newlines", async () => {
+    const whole = (await h.action(id, { "os-getConsoleOutput": {} })).json.output as string;
+    const pieces = whole.split("\n");
+    expect(pieces.at(-1)).toBe("");
+    const tail = async (length: number | string | null) =>
+      (await h.action(id, { "os-getConsoleOutput": { length } })).json.output;
+    // the log ends in a newline: 3 pieces are 2 lines and the empty end
+    expect(await tail(3)).toBe(pieces.slice(-3).join("\n"));
+    expect((await tail("3")).split("\n")).toHaveLength(3);
+    expect(await tail(0)).toBe("");
+    expect(await tail(-1)).toBe(pieces.slice(1).join("\n"));
+    expect(await tail(null)).toBe(whole);
+    expect(await tail(10_000)).toBe(whole);
     expect((await h.action(id, { "os-getConsoleOutput": { length: "x" } })).status).toBe(400);
   });
 });

@@ -159,9 +159,10 @@ export function serverActionRoutes(compute: ComputeService): ActionRouteDef {
         const instance = await target(call, policy("os-console-output"));
         const length = (call.body as { length?: number | string | null } | null)?.length;
         const lines = length === undefined || length === null ? undefined : Number(length);
-        return {
-          output: await compute.consoleOutput(call.auth, instance.uuid, lines === -1 ? undefined : lines),
-        };
+        const output = await compute.consoleOutput(call.auth, instance.uuid, lines);
+        // nova strips the control characters but tab and newline
+        // biome-ignore lint/suspicious/noControlCharactersInRegex: those characters are the point
+        return { output: output.replace(/[\x00-\x08\x0B-\x1F]/g, "") };
       },
     },
     act("os-resetState", 202, policy("os-admin-actions:reset_state", "admin"), (call, uuid) =>

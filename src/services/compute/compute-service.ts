@@ -656,15 +656,23 @@ export class ComputeService {
     });
   }
 
+  /**
+   * The console log, or its tail as nova's compute manager cuts it: the last `length` pieces
+   * of the log split at newlines (a log ending in a newline has an empty last piece, so
+   * `length` 2 gives one line), nothing for 0, and all but the first piece for -1.
+   */
   async consoleOutput(ctx: AuthContext, uuid: string, length?: number): Promise<string> {
     const instance = await this.get(ctx, uuid);
     const driver = instance.host ? this.drivers.get(instance.host) : undefined;
     if (!driver || instance.vmState === VmState.BUILDING) throw new Conflict(`Instance ${uuid} is not ready`);
+    let log: string;
     try {
-      return await driver.consoleOutput(uuid, length);
+      log = await driver.consoleOutput(uuid);
     } catch {
       throw new Conflict(`Instance ${uuid} is not ready`);
     }
+    if (length === undefined) return log;
+    return length === 0 ? "" : log.split("\n").slice(-length).join("\n");
   }
 
   async setMetadata(ctx: AuthContext, uuid: string, metadata: Record<string, string>, replace: boolean) {

@@ -208,11 +208,10 @@ export class FakeDriver implements Driver {
     this.#log(guest, "guest agent: administrator password changed");
   }
 
-  async consoleOutput(uuid: string, lines?: number): Promise<string> {
-    const guest = this.#guest(uuid);
-    const all = guest.console;
-    const chosen = lines === undefined ? all : lines <= 0 ? [] : all.slice(-lines);
-    return chosen.map((l) => `${l}\n`).join("");
+  async consoleOutput(uuid: string): Promise<string> {
+    return this.#guest(uuid)
+      .console.map((l) => `${l}\n`)
+      .join("");
   }
 
   async powerState(uuid: string): Promise<PowerState> {
