@@ -824,6 +824,22 @@ describe("PUT /servers/{id}", () => {
     expect((await h.show(id)).name).toBe("upd-1");
   });
 
+  it("keeps accessIPv6 in nova's compact form, on create, update and rebuild", async () => {
+    const given = "0000:0000:0000:0000:0000:babe:220.12.22.2";
+    const { id: created } = await h.createServer({ name: "v6", server: { accessIPv6: given } });
+    await h.drain();
+    expect((await h.show(created)).accessIPv6).toBe("::babe:dc0c:1602");
+    expect((await update({ accessIPv6: "2001:DB8:0:0:1:0:0:1" })).json.server.accessIPv6).toBe(
+      "2001:db8::1:0:0:1",
+    );
+    const rebuilt = await h.action(created, {
+      rebuild: { imageRef: IMAGE_ID, accessIPv6: "FE80:0:0:0:0:0:0:1" },
+    });
+    expect(rebuilt.json.server.accessIPv6).toBe("fe80::1");
+    await h.drain();
+    expect((await h.show(created)).accessIPv6).toBe("fe80::1");
+  });
+
   it.each([
     ["2.47", "servers/v2.47/server-update-resp.json"],
     ["2.63", "servers/v2.63/server-update-resp.json"],

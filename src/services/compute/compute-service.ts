@@ -18,6 +18,7 @@ import {
   QuotaExceeded,
 } from "../errors.js";
 import type { NetworkService, RequestedNetworks } from "../network/network-service.js";
+import { compactIPv6 } from "./access-ip.js";
 import type { FlavorSnapshot, Instance } from "./instance.js";
 import { MigrationRecords, MigrationType, requesterOf } from "./migration-records.js";
 import type { ComputePorts, FlavorInfo } from "./ports.js";
@@ -340,7 +341,7 @@ export class ComputeService {
             key_data: keyData,
             user_data: req.userData ?? null,
             access_ip_v4: req.accessIPv4 ?? null,
-            access_ip_v6: req.accessIPv6 ?? null,
+            access_ip_v6: req.accessIPv6 === undefined ? null : compactIPv6(req.accessIPv6),
             reservation_id: reservationId,
             launch_index: i,
             config_drive: req.configDrive ? "True" : "",
@@ -445,7 +446,7 @@ export class ComputeService {
     if (changes.name !== undefined) set.display_name = changes.name;
     if (changes.description !== undefined) set.display_description = changes.description;
     if (changes.accessIPv4 !== undefined) set.access_ip_v4 = changes.accessIPv4;
-    if (changes.accessIPv6 !== undefined) set.access_ip_v6 = changes.accessIPv6;
+    if (changes.accessIPv6 !== undefined) set.access_ip_v6 = compactIPv6(changes.accessIPv6);
     if (changes.hostname !== undefined) set.hostname = changes.hostname;
     if (changes.pinnedAvailabilityZone !== undefined) {
       const zone = changes.pinnedAvailabilityZone;
@@ -548,7 +549,7 @@ export class ComputeService {
     if (req.name !== undefined) changes.display_name = req.name;
     if (req.description !== undefined) changes.display_description = req.description;
     if (req.accessIPv4 !== undefined) changes.access_ip_v4 = req.accessIPv4;
-    if (req.accessIPv6 !== undefined) changes.access_ip_v6 = req.accessIPv6;
+    if (req.accessIPv6 !== undefined) changes.access_ip_v6 = compactIPv6(req.accessIPv6);
     if (req.hostname !== undefined) changes.hostname = req.hostname;
     if (req.userData !== undefined) changes.user_data = req.userData;
     if (req.trustedImageCertificates !== undefined) {
