@@ -430,6 +430,10 @@ describe("paths the router does not know", () => {
     "/compute/v2.1/servers/x/y/z",
     "/compute/v2.1/flavors/1/no-such-thing/x",
     "/compute/v2/os-no-such-thing",
+    // an empty segment names nothing: nova's routes do not match it
+    "/compute/v2.1/os-simple-tenant-usage/",
+    "/compute/v2.1/flavors/",
+    "/compute/v2.1/servers//metadata",
   ])("GET %s answers the router's own 404, outside the fault envelope", async (url) => {
     const r = await h.call({ url });
     expect(r.status).toBe(404);

@@ -250,9 +250,14 @@ function checkRange(version: ApiVersion, def: { min?: string; max?: string; remo
   if (!version.within(def.min ?? "2.1", def.max)) throw notFound();
 }
 
+/** nova's routes never match an empty path segment (`/os-simple-tenant-usage/`); fastify's do. */
+const hasEmptyParam = (request: FastifyRequest) =>
+  Object.values(request.params as Record<string, string>).some((value) => value === "");
+
 function routeHandler(route: RouteDef) {
   const ref = { method: route.method, path: route.path };
   return async (request: FastifyRequest, reply: FastifyReply) => {
+    if (hasEmptyParam(request)) return reply.status(404).send(ROUTER_NOT_FOUND);
     const { version } = request.compute!;
     checkRange(version, route);
     const query = validateQuery(ref, version, queryArrays(request.query));
@@ -267,6 +272,7 @@ function routeHandler(route: RouteDef) {
 function actionHandler(route: ActionRouteDef) {
   const byName = new Map(route.actions.map((a) => [a.name, a]));
   return async (request: FastifyRequest, reply: FastifyReply) => {
+    if (hasEmptyParam(request)) return reply.status(404).send(ROUTER_NOT_FOUND);
     const { version } = request.compute!;
     const body = request.body;
     if (body === null || typeof body !== "object" || Array.isArray(body)) {
