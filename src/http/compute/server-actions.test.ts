@@ -444,6 +444,18 @@ describe("createImage", () => {
     });
   });
 
+  it("lets the caller's metadata win over the keys nova sets, as nova's _create_image does", async () => {
+    const r = await h.action(
+      id,
+      { createImage: { name: "snap-own-type", metadata: { image_type: "golden" } } },
+      { version: "2.45" },
+    );
+    expect(r.status).toBe(202);
+    await h.drain();
+    const image = await h.call({ url: `/image/v2/images/${r.json.image_id}` });
+    expect(image.json).toMatchObject({ image_type: "golden", instance_uuid: id });
+  });
+
   it("from 2.45: a body with image_id and no Location", async () => {
     const r = await h.action(id, { createImage: { name: "snap-245" } }, { version: "2.45" });
     expect(r.status).toBe(202);

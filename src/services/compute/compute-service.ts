@@ -591,11 +591,12 @@ export class ComputeService {
     const imageId = await this.ports.images.createSnapshot(ctx, {
       name,
       instanceUuid: uuid,
+      // nova's _create_image: the caller's metadata has precedence over the keys it sets
       properties: {
-        ...metadata,
         instance_uuid: uuid,
         image_type: "snapshot",
         base_image_ref: instance.imageRef,
+        ...metadata,
       },
     });
     await this.#acceptIntoImage(imageId, () =>
@@ -867,12 +868,13 @@ export class ComputeService {
     const imageId = await this.ports.images.createSnapshot(ctx, {
       name: req.name,
       instanceUuid: uuid,
+      // as nova's backup: the caller's metadata wins but for backup_type, which rotation reads
       properties: {
-        ...metadata,
         instance_uuid: uuid,
         image_type: "backup",
-        backup_type: req.backupType,
         base_image_ref: instance.imageRef,
+        ...metadata,
+        backup_type: req.backupType,
       },
     });
     await this.#acceptIntoImage(imageId, () =>
