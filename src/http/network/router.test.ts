@@ -109,6 +109,13 @@ describe("Neutron v2.0 under /network", () => {
       const zones = await ok(call("GET", "/v2.0/availability_zones", "alice"), 200);
       expect(zones.availability_zones).toEqual([{ name: "nova", resource: "network", state: "available" }]);
     });
+
+    it("reads quotas as unlimited, for the caller's project or any for an admin", async () => {
+      const unlimited = { quota: { network: -1, subnet: -1, port: -1 } };
+      expect(await ok(call("GET", `/v2.0/quotas/${PROJECT_A}`, "alice"), 200)).toEqual(unlimited);
+      expect(await ok(call("GET", `/v2.0/quotas/${PROJECT_A}/default`, "admin"), 200)).toEqual(unlimited);
+      await fault(call("GET", `/v2.0/quotas/${PROJECT_A}`, "bob"), 403, "PolicyNotAuthorized");
+    });
   });
 
   describe("networks", () => {

@@ -9,6 +9,7 @@ import { installNeutronErrors } from "./errors.js";
 import { extensionsOf } from "./extensions.js";
 import { NETWORK_ATTRIBUTES } from "./networks.js";
 import { PORT_ATTRIBUTES } from "./ports.js";
+import { quotaRoutes } from "./quotas.js";
 import { queryOf, type Resource, type ResourceService, resourceRoutes } from "./resources.js";
 import { SUBNET_ATTRIBUTES } from "./subnets.js";
 
@@ -101,6 +102,7 @@ export async function registerNetwork(app: FastifyInstance, deps: NetworkDeps): 
           return { availability_zones: zones };
         });
         for (const resource of resources) resourceRoutes(v2, resource, neutron.tags, networkUrl);
+        quotaRoutes(v2);
       });
     },
     { prefix: "/network" },
