@@ -346,6 +346,7 @@ describe("identity admin API", () => {
       "identity:keystone",
       "compute:nova",
       "image:glance",
+      "network:neutron",
     ]);
     const endpoints = (
       await call(admin, "GET", `/endpoints?service_id=${services[2].id}&interface=public`)

@@ -77,7 +77,12 @@ describe("/identity/v3/auth", () => {
     expect(token.is_domain).toBe(false);
     expect(token.roles.map((r: { name: string }) => r.name)).toEqual(["member", "reader"]);
     for (const role of token.roles) expect(role.id).toMatch(/^[0-9a-f]{32}$/);
-    expect(token.catalog.map((s: { type: string }) => s.type)).toEqual(["identity", "compute", "image"]);
+    expect(token.catalog.map((s: { type: string }) => s.type)).toEqual([
+      "identity",
+      "compute",
+      "image",
+      "network",
+    ]);
     expect(token.catalog[1]).toMatchObject({
       type: "compute",
       name: "nova",
@@ -238,7 +243,7 @@ describe("/identity/v3/auth", () => {
     expect(get.statusCode).toBe(200);
     expect(get.headers["x-subject-token"]).toBe(demo);
     expect(get.json().token).toMatchObject({ user: { name: "demo" }, project: { name: "demo" } });
-    expect(get.json().token.catalog).toHaveLength(3);
+    expect(get.json().token.catalog).toHaveLength(4);
     expect((await withToken("GET", admin, demo, "?nocatalog")).json().token).not.toHaveProperty("catalog");
 
     const head = await withToken("HEAD", admin, demo);
@@ -300,6 +305,7 @@ describe("/identity/v3/auth", () => {
       "keystone",
       "nova",
       "glance",
+      "neutron",
     ]);
     expect(catalog.json().links.self).toBe("http://cloud.test:8774/identity/v3/auth/catalog");
 

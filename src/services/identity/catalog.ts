@@ -25,6 +25,7 @@ const SERVICES = [
   { type: "identity", name: "keystone", path: "/identity", description: "Identity Service" },
   { type: "compute", name: "nova", path: "/compute/v2.1", description: "Compute Service" },
   { type: "image", name: "glance", path: "/image", description: "Image Service" },
+  { type: "network", name: "neutron", path: "/network", description: "Network Service" },
 ] as const;
 
 /** A Keystone-style id (32 hex digits) that stays the same across restarts and processes. */
