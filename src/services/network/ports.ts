@@ -298,7 +298,8 @@ export class Ports {
     const networkId = changes.network_id ?? "";
     const id = randomUUID();
     await this.repo.transaction(async (trx) => {
-      const network = await this.repo.findNetwork(networkId, trx);
+      // the network's lock keeps a concurrent network delete from passing its in-use check
+      const network = await this.repo.lockNetwork(trx, networkId);
       if (!network || !Networks.visibleTo(caller, network)) throw new NetworkNotFound(networkId);
       if (!ownsOrAdmin(caller, network.project_id) && network.shared !== 1)
         throw new PolicyNotAuthorized("create_port:network");
