@@ -23,7 +23,7 @@ export interface ResourceService {
     changes: Record<string, unknown>,
     expectedRevision?: number,
   ): Promise<object>;
-  delete(caller: AuthContext, id: string): Promise<void>;
+  delete(caller: AuthContext, id: string, expectedRevision?: number): Promise<void>;
 }
 
 /** One collection of the v2.0 API, described by data. */
@@ -168,7 +168,7 @@ export function resourceRoutes(
   });
 
   scope.delete<{ Params: Params }>(`/v2.0/${collection}/:id`, async (request, reply) => {
-    await service.delete(callerOf(request), request.params.id);
+    await service.delete(callerOf(request), request.params.id, expectedRevision(request));
     void reply.code(204);
   });
 

@@ -294,6 +294,20 @@ describe("Neutron v2.0 under /network", () => {
         200,
       );
       expect(r.network.revision_number).toBe(2);
+      await fault(
+        call("DELETE", `/v2.0/networks/${net.id}`, "alice", undefined, { "if-match": "revision_number=1" }),
+        412,
+        "RevisionNumberConstraintFailed",
+      );
+      await fault(
+        call("DELETE", `/v2.0/networks/${net.id}`, "alice", undefined, { "if-match": "revision_number=x" }),
+        400,
+        "HTTPBadRequest",
+      );
+      await ok(
+        call("DELETE", `/v2.0/networks/${net.id}`, "alice", undefined, { "if-match": "revision_number=2" }),
+        204,
+      );
     });
 
     it("creates in bulk, and refuses to delete a network with ports (NetworkInUse)", async () => {

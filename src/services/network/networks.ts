@@ -201,11 +201,12 @@ export class Networks {
    * Deletes a network and its subnets. Ports other than DHCP ports keep it in use
    * (NetworkInUse); Neutron deletes the DHCP ports it made itself.
    */
-  async delete(caller: AuthContext, id: string): Promise<void> {
+  async delete(caller: AuthContext, id: string, expectedRevision?: number): Promise<void> {
     await this.repo.transaction(async (trx) => {
       const row = await this.repo.lockNetwork(trx, id);
       if (!row || !Networks.visibleTo(caller, row)) throw new NetworkNotFound(id);
       if (!ownsOrAdmin(caller, row.project_id)) throw new PolicyNotAuthorized("delete_network");
+      checkRevision(expectedRevision, row.revision_number);
       const ports = await this.repo.portsOn(id, trx);
       if (ports.some((p) => p.device_owner !== "network:dhcp")) throw new NetworkInUse(id);
       for (const port of ports) {

@@ -390,7 +390,7 @@ export class Ports {
     return this.show(caller, id);
   }
 
-  async delete(caller: AuthContext, id: string): Promise<void> {
+  async delete(caller: AuthContext, id: string, expectedRevision?: number): Promise<void> {
     await this.repo.transaction(async (trx) => {
       const row = await this.visibleRow(caller, id, trx);
       if (!ownsOrAdmin(caller, row.project_id) && !caller.isAdmin) {
@@ -398,6 +398,7 @@ export class Ports {
         if (!network || !ownsOrAdmin(caller, network.project_id))
           throw new PolicyNotAuthorized("delete_port");
       }
+      checkRevision(expectedRevision, row.revision_number);
       await this.repo.replaceTags(id, [], trx);
       await this.repo.deletePort(id, trx);
     });

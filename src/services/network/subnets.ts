@@ -297,11 +297,12 @@ export class Subnets {
   }
 
   /** Deletes a subnet no port holds an address of (SubnetInUse otherwise). */
-  async delete(caller: AuthContext, id: string): Promise<void> {
+  async delete(caller: AuthContext, id: string, expectedRevision?: number): Promise<void> {
     await this.repo.transaction(async (trx) => {
       const row = await this.visibleRow(caller, id, trx);
       if (!ownsOrAdmin(caller, row.project_id)) throw new PolicyNotAuthorized("delete_subnet");
       await this.repo.lockSubnet(trx, id);
+      checkRevision(expectedRevision, row.revision_number);
       if ((await this.repo.allocationsOfSubnet(id, trx)).length > 0) throw new SubnetInUse(id);
       await this.repo.replaceTags(id, [], trx);
       await this.repo.deleteSubnet(id, trx);
