@@ -110,6 +110,12 @@ describe("Neutron v2.0 under /network", () => {
       expect(zones.availability_zones).toEqual([{ name: "nova", resource: "network", state: "available" }]);
     });
 
+    it("answers unknown and unroutable URLs in Neutron's fault format", async () => {
+      await fault(call("GET", "/v2.0/routers", "alice"), 404, "HTTPNotFound");
+      await fault(call("GET", "/v2.0/networks/%zz", "alice"), 400, "HTTPBadRequest");
+      await fault(call("GET", `/v2.0/networks/${"x".repeat(600)}`, "alice"), 404, "HTTPNotFound");
+    });
+
     it("reads quotas as unlimited, for the caller's project or any for an admin", async () => {
       const unlimited = { quota: { network: -1, subnet: -1, port: -1 } };
       expect(await ok(call("GET", `/v2.0/quotas/${PROJECT_A}`, "alice"), 200)).toEqual(unlimited);
