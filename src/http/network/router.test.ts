@@ -532,6 +532,25 @@ describe("Neutron v2.0 under /network", () => {
       expect(again.fixed_ips[0].ip_address).toBe("10.0.0.50");
     });
 
+    it("gives SLAAC subnets' ports the EUI-64 address of their MAC, besides an IPv4 one", async () => {
+      const net = await network("alice");
+      const v4 = await subnet("alice", net.id);
+      const v6 = await subnet("alice", net.id, {
+        ip_version: 6,
+        cidr: "2001:db8:1::/64",
+        ipv6_ra_mode: "slaac",
+        ipv6_address_mode: "slaac",
+      });
+      const p = await port("alice", net.id, { mac_address: "fa:16:3e:12:34:56" });
+      expect(p.fixed_ips).toEqual(
+        expect.arrayContaining([
+          { subnet_id: v4.id, ip_address: "10.0.0.2" },
+          { subnet_id: v6.id, ip_address: "2001:db8:1:0:f816:3eff:fe12:3456" },
+        ]),
+      );
+      expect(p.fixed_ips).toHaveLength(2);
+    });
+
     it("runs out of a /29 with IpAddressGenerationFailure", async () => {
       const net = await network("alice");
       await subnet("alice", net.id, { cidr: "10.0.0.0/29" });

@@ -136,6 +136,17 @@ export function overlaps(a: Cidr, b: Cidr): boolean {
 }
 
 /**
+ * The modified EUI-64 address of a MAC in a /64 (RFC 4291 appendix A): what SLAAC hosts
+ * configure, so Neutron gives ports of auto-address subnets exactly that.
+ */
+export function eui64(cidr: Cidr, mac: string): Ip {
+  const bytes = mac.split(":").map((b) => Number.parseInt(b, 16));
+  const id = [(bytes[0] ?? 0) ^ 0x02, bytes[1], bytes[2], 0xff, 0xfe, bytes[3], bytes[4], bytes[5]];
+  const interfaceId = id.reduce<bigint>((n, b) => (n << 8n) | BigInt(b ?? 0), 0n);
+  return { version: 6, value: cidr.network | interfaceId };
+}
+
+/**
  * The addresses a subnet can hand out, before the gateway is taken away: all but the
  * network address, and for IPv4 the broadcast address (as Neutron's IPAM: /31 and /32
  * keep both; IPv6 keeps its last address, having no broadcast).

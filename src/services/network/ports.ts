@@ -16,7 +16,7 @@ import {
   PolicyNotAuthorized,
   PortNotFound,
 } from "./errors.js";
-import { canonicalIp, contains, formatCidr, parseCidr, parseIp } from "./ip.js";
+import { canonicalIp, contains, eui64, formatCidr, formatIp, parseCidr, parseIp } from "./ip.js";
 import { firstFree, isAssignable } from "./ipam.js";
 import { Networks } from "./networks.js";
 import { checkRevision, neutronTime, ownsOrAdmin, type StandardAttributes } from "./standard-attributes.js";
@@ -212,6 +212,7 @@ export class Ports {
     trx: Transaction<Database>,
     network: NetworkRow,
     portId: string,
+    mac: string,
     requests: readonly FixedIpRequest[] | undefined,
   ): Promise<void> {
     const subnets = await this.repo.subnetsOf([network.id], trx);
@@ -251,9 +252,20 @@ export class Ports {
       return true;
     };
 
+    // SLAAC and stateless DHCPv6 subnets: the port's address follows from its MAC
+    const autoAddress = (s: SubnetRow) =>
+      s.ipv6_address_mode === "slaac" || s.ipv6_address_mode === "dhcpv6-stateless";
+    const giveAuto = async (subnet: SubnetRow): Promise<void> => {
+      const ip = formatIp(eui64(parseCidr(subnet.cidr)!, mac));
+      if ((await takenOf(subnet)).has(ip)) throw new IpAddressAlreadyAllocated(ip, subnet.id);
+      await give(subnet, ip);
+    };
+
     if (requests === undefined) {
+      // every auto-address subnet gives the port an address, as Neutron's IPAM does
+      for (const subnet of subnets.filter(autoAddress)) await giveAuto(subnet);
       for (const version of [4, 6]) {
-        const candidates = subnets.filter((s) => s.ip_version === version);
+        const candidates = subnets.filter((s) => s.ip_version === version && !autoAddress(s));
         if (candidates.length === 0) continue;
         let done = false;
         for (const subnet of candidates) if (!done) done = await giveFree(subnet);
@@ -288,6 +300,8 @@ export class Ports {
         const text = canonicalIp(request.ip_address!)!;
         if ((await takenOf(subnet)).has(text)) throw new IpAddressAlreadyAllocated(text, subnet.id);
         await give(subnet, text);
+      } else if (autoAddress(subnet)) {
+        await giveAuto(subnet);
       } else if (!(await giveFree(subnet))) {
         throw new IpAddressGenerationFailure(network.id);
       }
@@ -339,7 +353,7 @@ export class Ports {
         if (isUniqueViolation(error)) throw new MacAddressInUse(networkId, mac);
         throw error;
       }
-      await this.#allocate(trx, network, id, changes.fixed_ips);
+      await this.#allocate(trx, network, id, mac, changes.fixed_ips);
     });
     return this.show(caller, id);
   }
@@ -384,7 +398,7 @@ export class Ports {
         // the new list replaces the old: addresses kept are simply asked for again
         for (const old of await this.repo.allocationsOfPorts([id], trx))
           await this.repo.deleteAllocation(old, trx);
-        await this.#allocate(trx, network, id, changes.fixed_ips);
+        await this.#allocate(trx, network, id, row.mac_address, changes.fixed_ips);
       }
     });
     return this.show(caller, id);
