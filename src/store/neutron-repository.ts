@@ -192,6 +192,15 @@ export class NeutronRepository {
       .execute();
   }
 
+  /** Takes the row lock of a network, subnet or port for the rest of the transaction (a no-op update). */
+  async lockResource(table: "networks" | "subnets" | "ports", id: string, trx: Transaction<Database>) {
+    await trx
+      .updateTable(table)
+      .set((eb) => ({ revision_number: eb.ref("revision_number") }))
+      .where("id", "=", id)
+      .execute();
+  }
+
   // tags
 
   async tagsOf(resourceIds: readonly string[], ex: Executor = this.db): Promise<Map<string, string[]>> {

@@ -276,6 +276,21 @@ describe("Neutron v2.0 under /network", () => {
       await fault(call("PUT", `/v2.0/networks/${a.id}/tags/a,b`, "alice"), 400, "InvalidInput");
     });
 
+    it("takes concurrent tag changes of one network in turn: none lost, never a 500", async () => {
+      const net = await network("alice", { name: "tag-race" });
+      const sets = Array.from({ length: 12 }, (_, i) => ["shared", `t${i}`]);
+      const answers = await Promise.all([
+        ...sets.map((tags) => call("PUT", `/v2.0/networks/${net.id}/tags`, "alice", { tags })),
+        ...sets.map((_, i) => call("PUT", `/v2.0/networks/${net.id}/tags/extra${i}`, "alice")),
+      ]);
+      expect(answers.map((a) => a.statusCode).filter((s) => s >= 300)).toEqual([]);
+      const final = (await ok(call("GET", `/v2.0/networks/${net.id}/tags`, "alice"), 200)).tags;
+      expect(final).toContain("shared");
+      expect((await ok(call("GET", `/v2.0/networks/${net.id}`, "alice"), 200)).network.revision_number).toBe(
+        1 + answers.length,
+      );
+    });
+
     it("honours If-Match: revision_number with 412 on a mismatch", async () => {
       const net = await network("alice");
       await fault(

@@ -37,6 +37,9 @@ export class Tags {
     const row = await this.resources[kind].visibleRow(caller, id, trx);
     if (change && !ownsOrAdmin(caller, row.project_id))
       throw new PolicyNotAuthorized(`update_${kind.slice(0, -1)}:tags`);
+    // concurrent changes of one resource's tags take turns: each reads, deletes and inserts
+    // its rows after the last one committed (else two replaces insert the same tag twice)
+    if (change) await this.repo.lockResource(kind, id, trx);
     return (await this.repo.tagsOf([id], trx)).get(id) ?? [];
   }
 
