@@ -5,7 +5,7 @@
  */
 import type { WireResponse } from "./wire.js";
 
-export type Api = "compute" | "identity" | "image";
+export type Api = "compute" | "identity" | "image" | "network";
 
 /** nova/api/openstack/wsgi.py Fault._fault_names; anything else is computeFault. */
 const NOVA_FAULT_NAMES: Record<number, string> = {
@@ -25,7 +25,7 @@ const NOVA_FAULT_NAMES: Record<number, string> = {
 /** The API a raw path is served by: its first segment, as the server routes it. */
 export function apiOf(path: string): Api {
   const first = path.split(/[/?]/)[1];
-  if (first === "identity" || first === "image") return first;
+  if (first === "identity" || first === "image" || first === "network") return first;
   return "compute";
 }
 
@@ -51,6 +51,18 @@ function isKeystoneError(body: Record<string, unknown>, status: number): boolean
     error.code === status &&
     typeof error.title === "string" &&
     typeof error.message === "string"
+  );
+}
+
+/** Neutron's `{"NeutronError": {"type": ..., "message": ..., "detail": ...}}`. */
+function isNeutronError(body: Record<string, unknown>): boolean {
+  const error = body.NeutronError;
+  return (
+    Object.keys(body).length === 1 &&
+    isObject(error) &&
+    typeof error.type === "string" &&
+    typeof error.message === "string" &&
+    typeof error.detail === "string"
   );
 }
 
@@ -90,5 +102,9 @@ export function answerProblem(method: string, path: string, response: WireRespon
       // a missing or bad token is keystonemiddleware's answer, before Glance sees the request
       if (isWebobError(body, status) || (status === 401 && isKeystoneError(body, status))) return undefined;
       return `a ${status} error outside Glance's format`;
+    case "network":
+      // as for images, a missing or bad token is keystonemiddleware's answer
+      if (isNeutronError(body) || (status === 401 && isKeystoneError(body, status))) return undefined;
+      return `a ${status} error outside Neutron's format`;
   }
 }

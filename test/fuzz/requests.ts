@@ -19,7 +19,7 @@ class RawJson {
 
 type Json = null | boolean | number | string | RawJson | Json[] | { [key: string]: Json };
 
-const API_ROOT = { identity: "/identity", image: "/image" } as const;
+const API_ROOT = { identity: "/identity", image: "/image", network: "/network" } as const;
 const COMPUTE_MOUNTS = ["/compute/v2.1", "/compute/v2.1/{project}", "/compute/v2", "/compute/v1.1"] as const;
 const CALLERS = ["member", "admin", "reader", "none", "bogus"] as const;
 type CallerName = (typeof CALLERS)[number];

@@ -342,4 +342,76 @@ const IMAGE_ROUTES: RouteTemplate[] = [
   image("GET", "/v2/schemas/images"),
 ];
 
-export const ROUTES: readonly RouteTemplate[] = [...COMPUTE_ROUTES, ...IDENTITY_ROUTES, ...IMAGE_ROUTES];
+const network = (
+  method: RouteTemplate["method"],
+  path: string,
+  extra: Omit<RouteTemplate, "api" | "method" | "path"> = {},
+): RouteTemplate => ({ api: "network", method, path, ...extra });
+
+const NETWORK_ROUTES: RouteTemplate[] = [
+  network("GET", "/"),
+  network("GET", "/v2.0"),
+  network("GET", "/v2.0/extensions"),
+  network("GET", "/v2.0/extensions/{networkExtension}"),
+  network("GET", "/v2.0/availability_zones"),
+  network("GET", "/v2.0/networks", {
+    query: { name: "fuzz-net", fields: "id", sort_key: "name", sort_dir: "asc", limit: "1" },
+  }),
+  network("GET", "/v2.0/networks", { query: { shared: "false", tags: "tag1", "not-tags-any": "x" } }),
+  network("POST", "/v2.0/networks", {
+    body: () => ({ network: { name: "fuzz-made", admin_state_up: true, mtu: 1400, tags: ["made"] } }),
+  }),
+  network("GET", "/v2.0/networks/{neutronNetwork}"),
+  network("PUT", "/v2.0/networks/{neutronNetwork}", { body: () => ({ network: { description: "d" } }) }),
+  network("DELETE", "/v2.0/networks/{neutronNetwork}"),
+  network("GET", "/v2.0/subnets", { query: { ip_version: "4", cidr: "10.9.0.0/24", page_reverse: "true" } }),
+  network("POST", "/v2.0/subnets", {
+    body: (fx) => ({
+      subnet: {
+        network_id: fx.ids.neutronNetwork[0],
+        cidr: "fd00:9::/64",
+        ip_version: 6,
+        ipv6_address_mode: "slaac",
+        ipv6_ra_mode: "slaac",
+        allocation_pools: [{ start: "fd00:9::10", end: "fd00:9::ff" }],
+        dns_nameservers: ["fd00:9::1"],
+      },
+    }),
+  }),
+  network("GET", "/v2.0/subnets/{subnet}"),
+  network("PUT", "/v2.0/subnets/{subnet}", {
+    body: () => ({ subnet: { host_routes: [{ destination: "10.10.0.0/16", nexthop: "10.9.0.5" }] } }),
+  }),
+  network("DELETE", "/v2.0/subnets/{subnet}"),
+  network("GET", "/v2.0/ports", { query: { fixed_ips: "ip_address=10.9.0.2", device_owner: "" } }),
+  network("POST", "/v2.0/ports", {
+    body: (fx) => ({
+      port: {
+        network_id: fx.ids.neutronNetwork[0],
+        fixed_ips: [{ subnet_id: fx.ids.subnet[0], ip_address: "10.9.0.77" }],
+        allowed_address_pairs: [{ ip_address: "10.9.0.200/32" }],
+        device_id: "fuzz-device",
+      },
+    }),
+  }),
+  network("GET", "/v2.0/ports/{port}"),
+  network("PUT", "/v2.0/ports/{port}", {
+    body: () => ({ port: { name: "renamed", port_security_enabled: true } }),
+    headers: () => ({ "If-Match": "revision_number=1" }),
+  }),
+  network("DELETE", "/v2.0/ports/{port}"),
+  network("GET", "/v2.0/networks/{neutronNetwork}/tags"),
+  network("PUT", "/v2.0/networks/{neutronNetwork}/tags", { body: () => ({ tags: ["tag1", "tag2"] }) }),
+  network("PUT", "/v2.0/ports/{port}/tags/{tag}"),
+  network("GET", "/v2.0/subnets/{subnet}/tags/{tag}"),
+  network("DELETE", "/v2.0/ports/{port}/tags/{tag}"),
+  network("DELETE", "/v2.0/networks/{neutronNetwork}/tags"),
+  network("GET", "/v2.0/quotas/{project}"),
+];
+
+export const ROUTES: readonly RouteTemplate[] = [
+  ...COMPUTE_ROUTES,
+  ...IDENTITY_ROUTES,
+  ...IMAGE_ROUTES,
+  ...NETWORK_ROUTES,
+];

@@ -41,6 +41,11 @@ export type IdKind =
   | "metadataKey"
   | "tag"
   | "network"
+  /** Neutron's resources (the compute `network` kind names the networks of a server's addresses). */
+  | "neutronNetwork"
+  | "subnet"
+  | "port"
+  | "networkExtension"
   | "extraSpec"
   | "migration"
   | "auditPeriod"
@@ -195,6 +200,18 @@ async function createFixtures(url: string): Promise<Fixtures> {
   const bootable = imageList.find((i) => i.status === "active")!.id;
   const images = idsOf(imageList);
 
+  // network: a private network of the member's with a subnet and a port
+  const neutronNetwork = (
+    await call(member, "POST", "/network/v2.0/networks", { network: { name: "fuzz-net" } })
+  ).network.id as string;
+  const subnet = (
+    await call(member, "POST", "/network/v2.0/subnets", {
+      subnet: { network_id: neutronNetwork, cidr: "10.9.0.0/24", ip_version: 4, name: "fuzz-subnet" },
+    })
+  ).subnet.id as string;
+  const port = (await call(member, "POST", "/network/v2.0/ports", { port: { network_id: neutronNetwork } }))
+    .port.id as string;
+
   // compute
   const flavor = (
     await compute(admin, "POST", "/flavors", { flavor: { name: "fuzz-flavor", ram: 64, vcpus: 1, disk: 1 } })
@@ -256,6 +273,10 @@ async function createFixtures(url: string): Promise<Fixtures> {
       metadataKey: ["key1"],
       tag: ["tag1"],
       network: ["private", "public"],
+      neutronNetwork: [neutronNetwork],
+      subnet: [subnet],
+      port: [port],
+      networkExtension: ["external-net", "standard-attr-tag"],
       extraSpec: ["hw:cpu_policy"],
       migration: ["1"],
       auditPeriod: ["2024-01-01 00:00:00", "2024-01-01T00:00:00Z"],
