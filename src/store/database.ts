@@ -15,7 +15,7 @@ import {
 } from "kysely";
 import { migrations } from "./migrations/index.js";
 import { isPostgres, isPostgresUrl, openPostgres } from "./postgres.js";
-import { budgetedMatch, filterRegExp, newRegexpBudget } from "./regexp.js";
+import { budgetedMatch, filterRegExp } from "./regexp.js";
 import type { Database } from "./schema.js";
 
 export type Db = Kysely<Database>;
@@ -129,7 +129,7 @@ export function matchesRegexp<DB, TB extends keyof DB>(
 ): Expression<SqlBool> {
   if (filterRegExp(pattern) === null) return eb.lit(false);
   if (isPostgres(db)) return sql<SqlBool>`${eb.ref(column)} ~ ${pattern}`;
-  return sql<SqlBool>`nimbus_regexp(${pattern}, ${eb.ref(column)}, ${newRegexpBudget()}) = 1`;
+  return sql<SqlBool>`nimbus_regexp(${pattern}, ${eb.ref(column)}) = 1`;
 }
 
 /**
@@ -146,12 +146,9 @@ export async function listRegexpRows<T>(query: Promise<T[]>): Promise<T[]> {
   }
 }
 
-/** SQLite has no regular expressions of its own: matchesRegexp's function, charged to a budget. */
+/** SQLite has no regular expressions of its own: matchesRegexp's function, charged to the turn's budget. */
 function registerRegexp(sqlite: SQLite.Database): void {
-  sqlite.function(
-    "nimbus_regexp",
-    { deterministic: false },
-    (pattern: unknown, value: unknown, budget: unknown) =>
-      budgetedMatch(String(pattern), value, Number(budget)),
+  sqlite.function("nimbus_regexp", { deterministic: false }, (pattern: unknown, value: unknown) =>
+    budgetedMatch(String(pattern), value),
   );
 }

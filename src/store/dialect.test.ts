@@ -14,7 +14,7 @@ import { InstanceActionRepository } from "./instance-action-repository.js";
 import { type InstanceFilter, InstanceRepository } from "./instance-repository.js";
 import { isPostgres } from "./postgres.js";
 import { QuotaRepository } from "./quota-repository.js";
-import { REGEXP_MAX_LENGTH, RegexpFilterRefused } from "./regexp.js";
+import { budgetedMatch, REGEXP_MAX_LENGTH, RegexpFilterRefused } from "./regexp.js";
 import { insertTestInstance, openTestDatabase } from "./testing.js";
 
 const P = "0123456789abcdef0123456789abcdef";
@@ -93,6 +93,18 @@ describe("regular-expression filters", () => {
     for (let i = 0; i < 400; i++)
       await server(`${"b".repeat(200)}-${i}`, `10.0.${1 + Math.floor(i / 200)}.${i % 200}`);
     await expect(listed({ nameRegex: "^(.*){16}X" })).rejects.toThrow(/took too long/);
+  });
+
+  it("share one budget among all the conditions of a query: two slow ones cannot hold the loop twice as long", () => {
+    // matches alternating between two patterns, all in one turn, as one statement runs them
+    const value = `${"c".repeat(20_000)}!`;
+    let calls = 0;
+    expect(() => {
+      for (;;) {
+        budgetedMatch(calls++ % 2 === 0 ? "^(.*){8}X" : "^(c*)*Y", value);
+      }
+    }).toThrow(RegexpFilterRefused);
+    expect(calls).toBeGreaterThan(1);
   });
 
   it("match flavor names", async () => {

@@ -10,8 +10,9 @@ import v8 from "node:v8";
  *   repeats), and V8 is told to switch a match to its linear-time engine once it backtracks
  *   too much — so ordinary patterns keep the backtracking engine's speed, and no single match
  *   can run away;
- * - the matches of one condition share a time budget (REGEXP_BUDGET_MS); past it the query
- *   is abandoned with RegexpFilterRefused.
+ * - all the matches run in one turn of the event loop share a time budget (REGEXP_BUDGET_MS):
+ *   a SQLite statement runs within one turn, so every regex condition of a query together
+ *   holds the loop at most that long; past it the query is abandoned with RegexpFilterRefused.
  *
  * RE2 (native or WebAssembly) was weighed: the native binding needs minutes of C++ build on
  * every install, and the WebAssembly one costs ~8 µs a match, 60× the JIT, on every listing.
@@ -21,7 +22,7 @@ v8.setFlagsFromString("--enable-experimental-regexp-engine-on-excessive-backtrac
 v8.setFlagsFromString("--regexp-backtracks-before-fallback=10000");
 
 export const REGEXP_MAX_LENGTH = 1000;
-/** Time the matches of one filter condition may take in all. */
+/** Time the matches of one turn of the event loop (one SQLite statement) may take in all. */
 export const REGEXP_BUDGET_MS = 50;
 
 /** A filter pattern refused before or while it runs; the edge answers 400 with the message. */
@@ -70,35 +71,36 @@ export function filterRegExp(pattern: string): RegExp | null {
   return re;
 }
 
-/** Time spent so far by each running condition, by its budget id. */
-const spent = new Map<number, number>();
-let nextBudget = 1;
+/** Time the matches of the current turn of the event loop have taken; reset at the next turn. */
+let spentThisTurn = 0;
+let resetPending = false;
 
-/** A fresh budget for one filter condition of one query. */
-export function newRegexpBudget(): number {
-  const id = nextBudget++;
-  // a condition that never ran leaves nothing behind; one that did is forgotten with the oldest
-  if (spent.size >= COMPILED_CACHE_SIZE) spent.delete(spent.keys().next().value!);
-  return id;
+function charge(ms: number): number {
+  spentThisTurn += ms;
+  if (!resetPending) {
+    resetPending = true;
+    setImmediate(() => {
+      spentThisTurn = 0;
+      resetPending = false;
+    });
+  }
+  return spentThisTurn;
 }
 
 /**
- * One match against `value`, charged to `budget`: 1, 0, or RegexpFilterRefused once the
- * budget is spent. Called by SQLite for every row the condition reads.
+ * One match against `value`: 1, 0, or RegexpFilterRefused once this turn's budget is spent.
+ * Called by SQLite for every row a condition reads.
  */
-export function budgetedMatch(pattern: string, value: unknown, budget: number): 0 | 1 {
+export function budgetedMatch(pattern: string, value: unknown): 0 | 1 {
   if (value === null || value === undefined) return 0;
   const re = filterRegExp(pattern);
   if (!re) return 0;
   const start = performance.now();
   const hit = re.test(String(value));
-  const total = (spent.get(budget) ?? 0) + (performance.now() - start);
-  if (total > REGEXP_BUDGET_MS) {
-    spent.delete(budget);
+  if (charge(performance.now() - start) > REGEXP_BUDGET_MS) {
     throw new RegexpFilterRefused(
       `Regular expression filter ${JSON.stringify(pattern)} took too long to evaluate; use a simpler pattern.`,
     );
   }
-  spent.set(budget, total);
   return hit ? 1 : 0;
 }

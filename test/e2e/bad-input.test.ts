@@ -417,7 +417,7 @@ describe("bad input against a running nimbus", () => {
       await probe;
       expect(answers.filter((s) => s !== 200 && s !== 400)).toEqual([]);
       expect(latencies.length).toBeGreaterThan(5);
-      // the budget per filter is 50 ms; an idle machine measures under 60 ms here, and the old
+      // the regex budget is 50 ms per query (per turn of the loop); an idle machine measures under 60 ms here, and the old
       // backtracking matcher held the loop for seconds (or for ever, on these names)
       expect(Math.max(...latencies), `probe latencies ${latencies.map(Math.round).join(",")}`).toBeLessThan(
         250,
