@@ -104,7 +104,8 @@ export const dictOf =
       throw invalidAttribute(name, `'${JSON.stringify(value)}' is not a dictionary`);
     const out: Record<string, unknown> = {};
     for (const [key, v] of Object.entries(value)) {
-      const spec = keys[key];
+      // own keys only: a body's "__proto__" or "constructor" names no attribute
+      const spec = Object.hasOwn(keys, key) ? keys[key] : undefined;
       if (!spec) throw invalidAttribute(name, `Unrecognized key '${key}' in '${JSON.stringify(value)}'`);
       out[key] = spec.convert(v, name);
     }
@@ -222,7 +223,7 @@ export function parseBody(
   if (typeof body !== "object" || body === null || Array.isArray(body))
     throw new HttpFault(400, "Body contains invalid data");
   const input = body as Record<string, unknown>;
-  const unknown = Object.keys(input).filter((k) => !(k in map));
+  const unknown = Object.keys(input).filter((k) => !Object.hasOwn(map, k));
   if (unknown.length > 0) throw new HttpFault(400, `Unrecognized attribute(s) '${unknown.join(", ")}'`);
   const changes: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(input)) {

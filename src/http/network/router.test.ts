@@ -354,6 +354,21 @@ describe("Neutron v2.0 under /network", () => {
   });
 
   describe("subnets", () => {
+    it("refuses keys that name no attribute, inherited names included, with 400", async () => {
+      const net = await network("alice");
+      const s = await subnet("alice", net.id);
+      for (const key of ["__proto__", "constructor", "toString"]) {
+        const route = JSON.parse(`{"destination": "10.10.0.0/16", "nexthop": "10.0.0.5", "${key}": true}`);
+        await fault(
+          call("PUT", `/v2.0/subnets/${s.id}`, "alice", { subnet: { host_routes: [route] } }),
+          400,
+          "HTTPBadRequest",
+        );
+        const body = JSON.parse(`{"subnet": {"name": "x", "${key}": 1}}`);
+        await fault(call("PUT", `/v2.0/subnets/${s.id}`, "alice", body), 400, "HTTPBadRequest");
+      }
+    });
+
     it("defaults the gateway to the first host and the pools to the rest", async () => {
       const net = await network("alice");
       const s = await subnet("alice", net.id, {
