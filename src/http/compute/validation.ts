@@ -14,17 +14,11 @@
  * - failures become 400s worded like nova's ("Invalid input for field/attribute ...").
  */
 import { readFileSync } from "node:fs";
-import {
-  Ajv2020,
-  type CodeOptions,
-  type ErrorObject,
-  type FuncKeywordDefinition,
-  type ValidateFunction,
-} from "ajv/dist/2020.js";
-import formatsPlugin from "ajv-formats";
+import type { Ajv2020, ErrorObject, ValidateFunction } from "ajv/dist/2020.js";
 import { badRequest, type HttpFault } from "../faults.js";
 import type { ApiVersion } from "./microversion.js";
-import { NAME_REASONS, NOVA_FORMATS } from "./nova-formats.js";
+import { createNovaAjv, type ErrorMode, flavourKey, pythonNumber, softExtras } from "./nova-ajv.js";
+import { NAME_REASONS } from "./nova-formats.js";
 import { schemaRegExp } from "./python-regexp.js";
 
 export { NOVA_FORMATS } from "./nova-formats.js";
@@ -128,145 +122,41 @@ function applicable(refs: SchemaRef[] | undefined, version: ApiVersion): SchemaR
   return refs.filter((r) => version.within(r.min_version, r.max_version));
 }
 
-const documents = new Map<string, SchemaDoc>();
+const documents = new Map<string, { doc: SchemaDoc; text: string }>();
 
-function loadSchema(file: string): SchemaDoc {
-  let doc = documents.get(file);
-  if (!doc) {
-    doc = JSON.parse(readFileSync(new URL(file, SCHEMA_DIR), "utf8")) as SchemaDoc;
-    documents.set(file, doc);
+function readSchema(file: string): { doc: SchemaDoc; text: string } {
+  let read = documents.get(file);
+  if (!read) {
+    const text = readFileSync(new URL(file, SCHEMA_DIR), "utf8");
+    read = { doc: JSON.parse(text) as SchemaDoc, text };
+    documents.set(file, read);
   }
-  return doc;
+  return read;
 }
 
+const loadSchema = (file: string): SchemaDoc => readSchema(file).doc;
+
 // ---------------------------------------------------------------------------------------
-// Compilation: two ajv instances (v2.1+ and legacy /v2), each schema compiled once per mode.
+// Validators, compiled on first use: one per schema file and flavour (v2.1+ or legacy /v2,
+// and error mode).
 
 const validators = new Map<string, ValidateFunction>();
 const instances = new Map<string, Ajv2020>();
 
-/**
- * How errors are collected: all of them, to pick the one nova meets first (see firstError),
- * or only the first ajv meets, for a body whose size would make collecting all of them
- * hold the event loop (100,000 bad array items cost ~300 ms).
- */
-type ErrorMode = "all" | "first";
-
 function compiled(file: string, legacy: boolean, mode: ErrorMode): ValidateFunction {
-  const key = `${legacy ? "legacy" : "v2.1"}:${mode}:${file}`;
+  const flavour = { legacy, mode };
+  const key = `${flavourKey(flavour)}:${file}`;
   let validate = validators.get(key);
   if (!validate) {
-    const flavour = `${legacy}:${mode}`;
-    let ajv = instances.get(flavour);
+    let ajv = instances.get(flavourKey(flavour));
     if (!ajv) {
-      ajv = createAjv(legacy, mode);
-      instances.set(flavour, ajv);
+      ajv = createNovaAjv(flavour);
+      instances.set(flavourKey(flavour), ajv);
     }
     validate = ajv.compile(loadSchema(file));
     validators.set(key, validate);
   }
   return validate;
-}
-
-/** Ajv's pattern engine: every `pattern` and `patternProperties` key is Python `re` syntax. */
-const pythonPatterns: NonNullable<CodeOptions["regExp"]> = Object.assign(schemaRegExp, {
-  code: "pythonRegExp",
-});
-
-function createAjv(legacy: boolean, mode: ErrorMode): Ajv2020 {
-  const ajv = new Ajv2020({
-    // The files carry keywords 2020-12 ignores (`additionalItems` beside `items`) as nova's do.
-    strict: false,
-    allErrors: mode === "all",
-    // Errors carry the failing data and schema, which nova's messages quote.
-    verbose: true,
-    unicodeRegExp: false,
-    code: { regExp: pythonPatterns },
-  });
-  // ajv-formats is CommonJS: its default import is the module, the plugin is `.default`.
-  formatsPlugin.default(ajv);
-  for (const [name, check] of Object.entries(NOVA_FORMATS))
-    ajv.addFormat(name, { type: "string", validate: check });
-  ajv.removeKeyword("minimum").addKeyword(numericLimit("minimum", (n, limit) => n < limit, "less than"));
-  ajv.removeKeyword("maximum").addKeyword(numericLimit("maximum", (n, limit) => n > limit, "greater than"));
-  if (legacy) ajv.removeKeyword("additionalProperties").addKeyword(softAdditionalProperties());
-  return ajv;
-}
-
-/**
- * nova's `_validate_minimum`/`_validate_maximum`: the value goes through Python's int()
- * (then float()); anything that does not convert skips the check, and int() truncates floats.
- */
-function numericLimit(
-  keyword: "minimum" | "maximum",
-  fails: (value: number, limit: number) => boolean,
-  words: string,
-): FuncKeywordDefinition {
-  const validate = (limit: number, data: unknown): boolean => {
-    const value = pythonNumber(data);
-    if (value === undefined || !fails(value, limit)) return true;
-    validate.errors = [
-      {
-        keyword,
-        message: `${pyRepr(value)} is ${words} the ${keyword} of ${pyRepr(limit)}`,
-        params: { limit },
-      },
-    ];
-    return false;
-  };
-  validate.errors = [] as Partial<ErrorObject>[];
-  return { keyword, type: ["number", "string"], schemaType: "number", errors: true, validate };
-}
-
-const DIGITS = String.raw`\d(?:_?\d)*`; // Python allows single underscores between digits
-const PY_INT = new RegExp(`^[+-]?${DIGITS}$`);
-const PY_FLOAT = new RegExp(`^[+-]?(?:${DIGITS}(?:\\.(?:${DIGITS})?)?|\\.${DIGITS})(?:[eE][+-]?${DIGITS})?$`);
-
-/** Python's int(x) falling back to float(x), for the values JSON can carry (ASCII digits only). */
-function pythonNumber(data: unknown): number | undefined {
-  if (typeof data === "number") return Math.trunc(data);
-  if (typeof data === "boolean") return data ? 1 : 0;
-  if (typeof data !== "string") return undefined;
-  const text = data.trim();
-  if (PY_INT.test(text) || PY_FLOAT.test(text)) return Number(text.replaceAll("_", ""));
-  const special = /^([+-]?)(inf|infinity|nan)$/i.exec(text);
-  if (!special) return undefined;
-  if (special[2]!.toLowerCase() === "nan") return Number.NaN;
-  return special[1] === "-" ? -Infinity : Infinity;
-}
-
-/**
- * nova's `_soft_validate_additional_properties`, used under legacy /v2: unknown keys are
- * deleted; where `patternProperties` exist, keys matching none of them are still an error.
- * When every key is unknown nothing happens (nova's workaround for `oneOf` branches), so
- * `required` and friends report instead.
- */
-function softAdditionalProperties(): FuncKeywordDefinition {
-  const validate = (allowed: unknown, data: Record<string, unknown>, parentSchema?: object): boolean => {
-    if (allowed === true) return true;
-    const parent = parentSchema as SchemaDoc | undefined;
-    const named = parent?.properties ?? {};
-    const patterns = Object.keys(parent?.patternProperties ?? {});
-    const anyPattern = patterns.length > 0 ? schemaRegExp(patterns.join("|")) : undefined;
-    const keys = Object.keys(data);
-    const extras = keys.filter((k) => !Object.hasOwn(named, k) && !anyPattern?.test(k));
-    if (extras.length === 0 || extras.length === keys.length) return true;
-    if (anyPattern) {
-      validate.errors = [{ keyword: "additionalProperties", message: unexpected(extras), params: {} }];
-      return false;
-    }
-    for (const key of extras) delete data[key];
-    return true;
-  };
-  validate.errors = [] as Partial<ErrorObject>[];
-  return {
-    keyword: "additionalProperties",
-    type: "object",
-    schemaType: ["boolean", "object"],
-    modifying: true,
-    errors: true,
-    validate,
-  };
 }
 
 // ---------------------------------------------------------------------------------------
@@ -386,7 +276,9 @@ function describe(error: ErrorObject): string {
     case "required":
       return `${pyRepr(error.params.missingProperty)} is a required property`;
     case "additionalProperties":
-      return error.params.additionalProperty === undefined ? error.message! : strictExtras(error);
+      return error.params.additionalProperty === undefined
+        ? unexpected(legacyExtras(error))
+        : strictExtras(error);
     case "enum":
       return `${data} is not one of ${pyRepr(schema)}`;
     case "const":
@@ -407,6 +299,10 @@ function describe(error: ErrorObject): string {
       return `${data} ${limit === 0 ? "is expected to be empty" : "has too many properties"}`;
     case "uniqueItems":
       return `${data} has non-unique elements`;
+    case "minimum":
+      return `${pyRepr(pythonNumber(error.data))} is less than the minimum of ${pyRepr(schema)}`;
+    case "maximum":
+      return `${pyRepr(pythonNumber(error.data))} is greater than the maximum of ${pyRepr(schema)}`;
     case "exclusiveMinimum":
       return `${data} is less than or equal to the minimum of ${pyRepr(schema)}`;
     case "exclusiveMaximum":
@@ -443,6 +339,17 @@ function strictExtras(error: ErrorObject): string {
   if (patterns.length === 0) return unexpected(extras);
   const verb = extras.length === 1 ? "does" : "do";
   return `${extras.map(pyRepr).join(", ")} ${verb} not match any of the regexes: ${patterns.sort().map(pyRepr).join(", ")}`;
+}
+
+/** The keys legacy /v2's soft check refused (where patterns exist, nothing was stripped). */
+function legacyExtras(error: ErrorObject): string[] {
+  const parent = error.parentSchema as SchemaDoc;
+  const named = Object.keys(parent.properties ?? {});
+  return softExtras(
+    error.data as Record<string, unknown>,
+    named,
+    Object.keys(parent.patternProperties ?? {}),
+  );
 }
 
 function unexpected(extras: string[]): string {
