@@ -4,7 +4,8 @@
  * use when no generated one is current. Every nova-specific piece (formats, Python patterns,
  * numeric-string limits, legacy stripping) is code that calls a function of NOVA_RUNTIME,
  * which generated code names `nova.<member>`: generated modules hold the schemas' structure,
- * never a copy of these semantics.
+ * never a copy of these semantics. A change to what a keyword's `code` emits must bump
+ * MODULE_FORMAT in precompiled-validators.ts (its test says so when it is forgotten).
  */
 import { _, Ajv2020, type CodeKeywordDefinition, type KeywordCxt, Name, stringify } from "ajv/dist/2020.js";
 import formatsPlugin from "ajv-formats";

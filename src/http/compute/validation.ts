@@ -19,6 +19,7 @@ import { badRequest, type HttpFault } from "../faults.js";
 import type { ApiVersion } from "./microversion.js";
 import { createNovaAjv, type ErrorMode, flavourKey, pythonNumber, softExtras } from "./nova-ajv.js";
 import { NAME_REASONS } from "./nova-formats.js";
+import { precompiled } from "./precompiled-validators.js";
 import { schemaRegExp } from "./python-regexp.js";
 
 export { NOVA_FORMATS } from "./nova-formats.js";
@@ -137,8 +138,9 @@ function readSchema(file: string): { doc: SchemaDoc; text: string } {
 const loadSchema = (file: string): SchemaDoc => readSchema(file).doc;
 
 // ---------------------------------------------------------------------------------------
-// Validators, compiled on first use: one per schema file and flavour (v2.1+ or legacy /v2,
-// and error mode).
+// Validators: generated at build time (precompiled-validators.ts) or, when none is
+// current, compiled on first use; one per schema file and flavour (v2.1+ or legacy /v2, and
+// error mode).
 
 const validators = new Map<string, ValidateFunction>();
 const instances = new Map<string, Ajv2020>();
@@ -148,12 +150,16 @@ function compiled(file: string, legacy: boolean, mode: ErrorMode): ValidateFunct
   const key = `${flavourKey(flavour)}:${file}`;
   let validate = validators.get(key);
   if (!validate) {
-    let ajv = instances.get(flavourKey(flavour));
-    if (!ajv) {
-      ajv = createNovaAjv(flavour);
-      instances.set(flavourKey(flavour), ajv);
+    const { doc, text } = readSchema(file);
+    validate = precompiled(file, text, flavour);
+    if (!validate) {
+      let ajv = instances.get(flavourKey(flavour));
+      if (!ajv) {
+        ajv = createNovaAjv(flavour);
+        instances.set(flavourKey(flavour), ajv);
+      }
+      validate = ajv.compile(doc);
     }
-    validate = ajv.compile(loadSchema(file));
     validators.set(key, validate);
   }
   return validate;
