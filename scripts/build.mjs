@@ -9,7 +9,7 @@ import { tsImport } from "tsx/esm/api";
 const root = new URL("..", import.meta.url);
 const at = (path) => new URL(path, root);
 
-const validators = await tsImport("../src/http/compute/precompiled-validators.ts", import.meta.url);
+const validators = await tsImport("../src/http/compute/validator-generator.ts", import.meta.url);
 validators.writePrecompiledValidators();
 
 fs.rmSync(at("dist"), { recursive: true, force: true });

@@ -4,7 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { createNovaAjv, FLAVOURS, flavourKey } from "./nova-ajv.js";
-import { generatedModule, instantiate, precompiled } from "./precompiled-validators.js";
+import { instantiate, precompiled } from "./precompiled-validators.js";
+import { generatedModule } from "./validator-generator.js";
 
 const SCHEMAS = new URL("./nova-schemas/", import.meta.url);
 const work = mkdtempSync(join(tmpdir(), "nimbus-validators-"));
