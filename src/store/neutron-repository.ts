@@ -12,6 +12,9 @@ import type {
 
 export type Executor = Kysely<Database> | Transaction<Database>;
 
+/** The tables of resources with tags (and so revision numbers that tag changes bump). */
+export type TaggedTable = "networks" | "subnets" | "ports" | "routers" | "floatingips";
+
 /** One port address: which subnet it comes from. */
 export interface AllocationRow {
   port_id: string;
@@ -179,12 +182,7 @@ export class NeutronRepository {
   }
 
   /** Counts a change of a resource's tags as a revision, as Neutron's standard attributes do. */
-  async bumpRevision(
-    table: "networks" | "subnets" | "ports",
-    id: string,
-    at: string,
-    ex: Executor = this.db,
-  ): Promise<void> {
+  async bumpRevision(table: TaggedTable, id: string, at: string, ex: Executor = this.db): Promise<void> {
     await ex
       .updateTable(table)
       .set((eb) => ({ revision_number: eb("revision_number", "+", 1), updated_at: at }))
@@ -192,8 +190,8 @@ export class NeutronRepository {
       .execute();
   }
 
-  /** Takes the row lock of a network, subnet or port for the rest of the transaction (a no-op update). */
-  async lockResource(table: "networks" | "subnets" | "ports", id: string, trx: Transaction<Database>) {
+  /** Takes the row lock of a tagged resource for the rest of the transaction (a no-op update). */
+  async lockResource(table: TaggedTable, id: string, trx: Transaction<Database>) {
     await trx
       .updateTable(table)
       .set((eb) => ({ revision_number: eb.ref("revision_number") }))

@@ -37,6 +37,9 @@ export interface Database {
   ports: PortTable;
   port_ip_allocations: { port_id: string; subnet_id: string; ip_address: string };
   network_tags: { resource_id: string; tag: string };
+  routers: RouterTable;
+  router_ports: { port_id: string; router_id: string; port_type: string };
+  floatingips: FloatingIpTable;
 }
 
 export interface ProjectTable {
@@ -419,3 +422,38 @@ export interface PortTable {
   updated_at: string;
 }
 export type PortRow = Selectable<PortTable>;
+
+/** A Neutron router (0013); its interfaces are rows of router_ports, routes a JSON array. */
+export interface RouterTable {
+  id: string;
+  project_id: string;
+  name: string;
+  description: string;
+  admin_state_up: number;
+  status: string;
+  gw_port_id: string | null;
+  enable_snat: number;
+  routes: string;
+  revision_number: number;
+  created_at: string;
+  updated_at: string;
+}
+export type RouterRow = Selectable<RouterTable>;
+
+/** A Neutron floating IP (0013): associated while fixed_port_id is set. */
+export interface FloatingIpTable {
+  id: string;
+  project_id: string;
+  description: string;
+  floating_ip_address: string;
+  floating_network_id: string;
+  floating_port_id: string;
+  fixed_port_id: string | null;
+  fixed_ip_address: string | null;
+  router_id: string | null;
+  status: string;
+  revision_number: number;
+  created_at: string;
+  updated_at: string;
+}
+export type FloatingIpRow = Selectable<FloatingIpTable>;

@@ -89,6 +89,28 @@ const KNOWN: Record<string, ExtensionInfo> = {
     description: "Expose port bindings of a virtual port to external application",
     updated: "2014-02-03T10:00:00-00:00",
   },
+  router: {
+    name: "Neutron L3 Router",
+    description:
+      "Router abstraction for basic L3 forwarding between L2 Neutron networks and access to external networks via a NAT gateway.",
+    updated: "2012-07-20T10:00:00-00:00",
+  },
+  "ext-gw-mode": {
+    name: "Neutron L3 Configurable external gateway mode",
+    description:
+      "Extension of the router abstraction for specifying whether SNAT should occur on the external gateway",
+    updated: "2013-03-28T10:00:00-00:00",
+  },
+  extraroute: {
+    name: "Neutron Extra Route",
+    description: "Extra routes configuration for L3 router",
+    updated: "2013-02-01T10:00:00-00:00",
+  },
+  "fip-port-details": {
+    name: "Floating IP Port Details Extension",
+    description: "Add port_details attribute to Floating IP resource",
+    updated: "2018-04-09T10:00:00-00:00",
+  },
   provider: {
     name: "Provider Network",
     description: "Expose mapping of virtual networks to physical networks",
@@ -96,8 +118,18 @@ const KNOWN: Record<string, ExtensionInfo> = {
   },
 };
 
-/** Extensions that are behaviour of the API rather than attributes of a resource. */
-const BEHAVIOUR = ["pagination", "sorting", "filter-validation", "revision-if-match", "availability_zone"];
+/**
+ * Extensions that are behaviour of the API rather than attributes of a resource
+ * (ext-gw-mode adds a key inside the router's external_gateway_info, not an attribute).
+ */
+const BEHAVIOUR = [
+  "pagination",
+  "sorting",
+  "filter-validation",
+  "revision-if-match",
+  "availability_zone",
+  "ext-gw-mode",
+];
 
 export interface Extension extends ExtensionInfo {
   alias: string;

@@ -89,7 +89,13 @@ describe("Neutron v2.0 under /network", () => {
       const r = await call("GET", "/v2.0/networks", undefined);
       expect(r.statusCode).toBe(401);
       const resources = await ok(call("GET", "/v2.0", "alice"), 200);
-      expect(resources.resources.map((x: Json) => x.collection)).toEqual(["networks", "subnets", "ports"]);
+      expect(resources.resources.map((x: Json) => x.collection)).toEqual([
+        "networks",
+        "subnets",
+        "ports",
+        "routers",
+        "floatingips",
+      ]);
       const { extensions } = await ok(call("GET", "/v2.0/extensions", "alice"), 200);
       const aliases = extensions.map((e: Json) => e.alias);
       for (const alias of [
@@ -101,23 +107,23 @@ describe("Neutron v2.0 under /network", () => {
         "pagination",
       ])
         expect(aliases).toContain(alias);
-      expect(aliases).not.toContain("router");
+      expect(aliases).not.toContain("l3_agent_scheduler");
       expect((await ok(call("GET", "/v2.0/extensions/net-mtu", "alice"), 200)).extension.alias).toBe(
         "net-mtu",
       );
-      await fault(call("GET", "/v2.0/extensions/router", "alice"), 404, "HTTPNotFound");
+      await fault(call("GET", "/v2.0/extensions/l3_agent_scheduler", "alice"), 404, "HTTPNotFound");
       const zones = await ok(call("GET", "/v2.0/availability_zones", "alice"), 200);
       expect(zones.availability_zones).toEqual([{ name: "nova", resource: "network", state: "available" }]);
     });
 
     it("answers unknown and unroutable URLs in Neutron's fault format", async () => {
-      await fault(call("GET", "/v2.0/routers", "alice"), 404, "HTTPNotFound");
+      await fault(call("GET", "/v2.0/metering-labels", "alice"), 404, "HTTPNotFound");
       await fault(call("GET", "/v2.0/networks/%zz", "alice"), 400, "HTTPBadRequest");
       await fault(call("GET", `/v2.0/networks/${"x".repeat(600)}`, "alice"), 404, "HTTPNotFound");
     });
 
     it("reads quotas as unlimited, for the caller's project or any for an admin", async () => {
-      const unlimited = { quota: { network: -1, subnet: -1, port: -1 } };
+      const unlimited = { quota: { network: -1, subnet: -1, port: -1, router: -1, floatingip: -1 } };
       expect(await ok(call("GET", `/v2.0/quotas/${PROJECT_A}`, "alice"), 200)).toEqual(unlimited);
       expect(await ok(call("GET", `/v2.0/quotas/${PROJECT_A}/default`, "admin"), 200)).toEqual(unlimited);
       await fault(call("GET", `/v2.0/quotas/${PROJECT_A}`, "bob"), 403, "PolicyNotAuthorized");

@@ -1,16 +1,19 @@
 import type { FastifyInstance } from "fastify";
 import type { Config } from "../../config.js";
 import { NetworkNotFound, PortNotFound, SubnetNotFound } from "../../services/network/errors.js";
+import { FloatingIPNotFound, RouterNotFound } from "../../services/network/l3-errors.js";
 import type { NeutronService } from "../../services/network/neutron-service.js";
 import { DEFAULT_ZONE } from "../../services/network/standard-attributes.js";
 import { type Authenticate, authHook } from "../auth-hook.js";
 import { HttpFault } from "../faults.js";
 import { installNeutronErrors } from "./errors.js";
 import { extensionsOf } from "./extensions.js";
+import { FLOATING_IP_ATTRIBUTES } from "./floating-ips.js";
 import { NETWORK_ATTRIBUTES } from "./networks.js";
 import { PORT_ATTRIBUTES } from "./ports.js";
 import { quotaRoutes } from "./quotas.js";
 import { queryOf, type Resource, type ResourceService, resourceRoutes } from "./resources.js";
+import { ROUTER_ATTRIBUTES, routerInterfaceRoutes } from "./routers.js";
 import { SUBNET_ATTRIBUTES } from "./subnets.js";
 
 export interface NetworkDeps {
@@ -24,7 +27,7 @@ const ZONES = [{ name: DEFAULT_ZONE, resource: "network", state: "available" }];
 
 /**
  * Mounts the Neutron v2.0 subset under `/network`: version discovery without a token, and
- * behind the token check networks, subnets, ports, their tags, availability zones and the
+ * behind the token check networks, subnets, ports, routers, floating IPs, their tags, availability zones and the
  * extension list. Errors in this scope have Neutron's `NeutronError` bodies; responses
  * carry x-openstack-request-id only.
  */
@@ -54,6 +57,20 @@ export async function registerNetwork(app: FastifyInstance, deps: NetworkDeps): 
       attributes: PORT_ATTRIBUTES,
       service: neutron.ports as unknown as ResourceService,
       notFound: (id) => new PortNotFound(id),
+    },
+    {
+      member: "router",
+      collection: "routers",
+      attributes: ROUTER_ATTRIBUTES,
+      service: neutron.routers as unknown as ResourceService,
+      notFound: (id) => new RouterNotFound(id),
+    },
+    {
+      member: "floatingip",
+      collection: "floatingips",
+      attributes: FLOATING_IP_ATTRIBUTES,
+      service: neutron.floatingIps as unknown as ResourceService,
+      notFound: (id) => new FloatingIPNotFound(id),
     },
   ];
   const extensions = extensionsOf(resources.map((r) => r.attributes));
@@ -102,6 +119,7 @@ export async function registerNetwork(app: FastifyInstance, deps: NetworkDeps): 
           return { availability_zones: zones };
         });
         for (const resource of resources) resourceRoutes(v2, resource, neutron.tags, networkUrl);
+        routerInterfaceRoutes(v2, neutron.routers);
         quotaRoutes(v2);
       });
     },

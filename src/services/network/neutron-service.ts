@@ -1,25 +1,40 @@
 import type { Db } from "../../store/database.js";
+import { L3Repository } from "../../store/l3-repository.js";
 import { NeutronRepository } from "../../store/neutron-repository.js";
+import { FloatingIps } from "./floating-ips.js";
 import { Networks } from "./networks.js";
 import { Ports } from "./ports.js";
+import { Routers } from "./routers.js";
 import { Subnets } from "./subnets.js";
 import { Tags } from "./tags.js";
 
 /**
- * Neutron's core model (networks, subnets, ports with IPAM, tags) over one store. Not the
- * older NetworkService: compute keeps allocating from that until it asks this one.
+ * Neutron's core model (networks, subnets, ports with IPAM, tags) and its L3 resources
+ * (routers, floating IPs) over one store. Not the older NetworkService: compute keeps
+ * allocating from that until it asks this one.
  */
 export class NeutronService {
   readonly networks: Networks;
   readonly subnets: Subnets;
   readonly ports: Ports;
   readonly tags: Tags;
+  readonly routers: Routers;
+  readonly floatingIps: FloatingIps;
 
   constructor(db: Db) {
     const repo = new NeutronRepository(db);
     this.networks = new Networks(repo);
     this.subnets = new Subnets(repo);
     this.ports = new Ports(repo);
-    this.tags = new Tags(repo, { networks: this.networks, subnets: this.subnets, ports: this.ports });
+    const l3 = new L3Repository(db);
+    this.routers = new Routers(repo, l3, this.ports, this.subnets);
+    this.floatingIps = new FloatingIps(repo, l3, this.ports);
+    this.tags = new Tags(repo, {
+      networks: this.networks,
+      subnets: this.subnets,
+      ports: this.ports,
+      routers: this.routers,
+      floatingips: this.floatingIps,
+    });
   }
 }

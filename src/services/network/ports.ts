@@ -150,6 +150,9 @@ function checkAddressPairs(
 export class Ports {
   constructor(readonly repo: NeutronRepository) {}
 
+  /** Checks other resources make before a port is deleted through the API (a router's ports go with it). */
+  readonly deleteGuards: Array<(trx: Transaction<Database>, port: PortRow) => Promise<void>> = [];
+
   /** Whether the caller sees a port: an admin, its project, or the owner of its network. */
   static visibleTo(caller: AuthContext, port: PortRow, network: NetworkRow | undefined): boolean {
     return (
@@ -309,53 +312,57 @@ export class Ports {
   }
 
   async create(caller: AuthContext, changes: PortChanges): Promise<PortRecord> {
+    const id = await this.repo.transaction((trx) => this.createIn(trx, caller, changes));
+    return this.show(caller, id);
+  }
+
+  /** Creates a port inside the caller's transaction (a server create makes its ports so); returns its id. */
+  async createIn(trx: Transaction<Database>, caller: AuthContext, changes: PortChanges): Promise<string> {
     const networkId = changes.network_id ?? "";
     const id = randomUUID();
-    await this.repo.transaction(async (trx) => {
-      // the network's lock keeps a concurrent network delete from passing its in-use check
-      const network = await this.repo.lockNetwork(trx, networkId);
-      if (!network || !Networks.visibleTo(caller, network)) throw new NetworkNotFound(networkId);
-      if (!ownsOrAdmin(caller, network.project_id) && network.shared !== 1)
-        throw new PolicyNotAuthorized("create_port:network");
-      this.#checkPolicy(caller, "create", network, changes);
-      const mac = (changes.mac_address ?? newMac()).toLowerCase();
-      const portSecurity = changes.port_security_enabled ?? true;
-      const pairs = checkAddressPairs(changes.allowed_address_pairs ?? [], mac, portSecurity);
-      const macTaken = (await this.repo.portsOn(networkId, trx)).some((p) => p.mac_address === mac);
-      if (macTaken) throw new MacAddressInUse(networkId, mac);
-      const now = neutronTime();
-      const hostId = changes.binding_host_id ?? "";
-      try {
-        await this.repo.insertPort(
-          {
-            id,
-            network_id: networkId,
-            project_id: caller.isAdmin && changes.project_id ? changes.project_id : (caller.projectId ?? ""),
-            name: changes.name ?? "",
-            description: changes.description ?? "",
-            mac_address: mac,
-            admin_state_up: changes.admin_state_up === false ? 0 : 1,
-            status: "DOWN",
-            device_id: changes.device_id ?? "",
-            device_owner: changes.device_owner ?? "",
-            port_security_enabled: portSecurity ? 1 : 0,
-            allowed_address_pairs: JSON.stringify(pairs),
-            binding_host_id: hostId,
-            binding_vnic_type: changes.binding_vnic_type ?? "normal",
-            binding_vif_type: vifType(hostId),
-            revision_number: 1,
-            created_at: now,
-            updated_at: now,
-          },
-          trx,
-        );
-      } catch (error) {
-        if (isUniqueViolation(error)) throw new MacAddressInUse(networkId, mac);
-        throw error;
-      }
-      await this.#allocate(trx, network, id, mac, changes.fixed_ips);
-    });
-    return this.show(caller, id);
+    // the network's lock keeps a concurrent network delete from passing its in-use check
+    const network = await this.repo.lockNetwork(trx, networkId);
+    if (!network || !Networks.visibleTo(caller, network)) throw new NetworkNotFound(networkId);
+    if (!ownsOrAdmin(caller, network.project_id) && network.shared !== 1)
+      throw new PolicyNotAuthorized("create_port:network");
+    this.#checkPolicy(caller, "create", network, changes);
+    const mac = (changes.mac_address ?? newMac()).toLowerCase();
+    const portSecurity = changes.port_security_enabled ?? true;
+    const pairs = checkAddressPairs(changes.allowed_address_pairs ?? [], mac, portSecurity);
+    const macTaken = (await this.repo.portsOn(networkId, trx)).some((p) => p.mac_address === mac);
+    if (macTaken) throw new MacAddressInUse(networkId, mac);
+    const now = neutronTime();
+    const hostId = changes.binding_host_id ?? "";
+    try {
+      await this.repo.insertPort(
+        {
+          id,
+          network_id: networkId,
+          project_id: caller.isAdmin && changes.project_id ? changes.project_id : (caller.projectId ?? ""),
+          name: changes.name ?? "",
+          description: changes.description ?? "",
+          mac_address: mac,
+          admin_state_up: changes.admin_state_up === false ? 0 : 1,
+          status: "DOWN",
+          device_id: changes.device_id ?? "",
+          device_owner: changes.device_owner ?? "",
+          port_security_enabled: portSecurity ? 1 : 0,
+          allowed_address_pairs: JSON.stringify(pairs),
+          binding_host_id: hostId,
+          binding_vnic_type: changes.binding_vnic_type ?? "normal",
+          binding_vif_type: vifType(hostId),
+          revision_number: 1,
+          created_at: now,
+          updated_at: now,
+        },
+        trx,
+      );
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new MacAddressInUse(networkId, mac);
+      throw error;
+    }
+    await this.#allocate(trx, network, id, mac, changes.fixed_ips);
+    return id;
   }
 
   async update(
@@ -413,6 +420,7 @@ export class Ports {
           throw new PolicyNotAuthorized("delete_port");
       }
       checkRevision(expectedRevision, row.revision_number);
+      for (const guard of this.deleteGuards) await guard(trx, row);
       await this.repo.replaceTags(id, [], trx);
       await this.repo.deletePort(id, trx);
     });

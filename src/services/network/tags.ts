@@ -4,12 +4,14 @@ import type { Database } from "../../store/schema.js";
 import type { AuthContext } from "../context.js";
 import { InvalidInput } from "../errors.js";
 import { PolicyNotAuthorized, TagNotFound } from "./errors.js";
+import type { FloatingIps } from "./floating-ips.js";
 import type { Networks } from "./networks.js";
 import type { Ports } from "./ports.js";
+import type { Routers } from "./routers.js";
 import { neutronTime, ownsOrAdmin } from "./standard-attributes.js";
 import type { Subnets } from "./subnets.js";
 
-export type TaggedKind = "networks" | "subnets" | "ports";
+export type TaggedKind = "networks" | "subnets" | "ports" | "routers" | "floatingips";
 
 /** neutron-lib's tag limits: 60 characters, no comma or slash (they separate tags in URLs and filters). */
 const MAX_TAG_LENGTH = 60;
@@ -23,7 +25,13 @@ export function checkTag(tag: string): void {
 export class Tags {
   constructor(
     readonly repo: NeutronRepository,
-    readonly resources: { networks: Networks; subnets: Subnets; ports: Ports },
+    readonly resources: {
+      networks: Networks;
+      subnets: Subnets;
+      ports: Ports;
+      routers: Routers;
+      floatingips: FloatingIps;
+    },
   ) {}
 
   /** The resource's current tags, after checking the caller sees it (and may change it, if `change`). */

@@ -1,0 +1,190 @@
+/**
+ * Routers and floating IPs (Neutron's L3 API) driven by the real openstack CLI against a
+ * real `nimbus serve`: the admin's external network, the demo project's router joining it
+ * to a private subnet, a floating IP associated with a port and released, everything
+ * undone in order; and a second project that sees none of it.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import YAML from "yaml";
+import {
+  ADMIN_PASSWORD,
+  CliError,
+  Clients,
+  haveClients,
+  login,
+  type NimbusProcess,
+  request,
+  startNimbusProcess,
+} from "./support.js";
+
+const OTHER_PASSWORD = "e2e-l3-other-secret";
+
+let nimbus: NimbusProcess;
+let demo: Clients;
+let admin: Clients;
+
+async function failure(run: Promise<unknown>): Promise<CliError> {
+  try {
+    await run;
+  } catch (error) {
+    if (error instanceof CliError) return error;
+    throw error;
+  }
+  throw new Error("the command succeeded, but it was expected to fail");
+}
+
+/** A member of a project of its own, with a clouds.yaml of its own beside nimbus's. */
+async function otherProject(): Promise<Clients> {
+  const { token } = await login(nimbus.url, "admin", ADMIN_PASSWORD, "admin");
+  const identity = (method: string, apiPath: string, body?: unknown) =>
+    request(nimbus.url, { method, path: `/identity/v3${apiPath}`, token, body });
+  const project = await identity("POST", "/projects", {
+    project: { name: "l3-other", domain_id: "default" },
+  });
+  expect(project.status, project.text).toBe(201);
+  const user = await identity("POST", "/users", {
+    user: {
+      name: "l3-other-user",
+      password: OTHER_PASSWORD,
+      domain_id: "default",
+      default_project_id: project.body.project.id,
+    },
+  });
+  expect(user.status, user.text).toBe(201);
+  const roles = await identity("GET", "/roles?name=member");
+  const grant = await identity(
+    "PUT",
+    `/projects/${project.body.project.id}/users/${user.body.user.id}/roles/${roles.body.roles[0].id}`,
+  );
+  expect(grant.status, grant.text).toBe(204);
+  const file = path.join(nimbus.dataDir, "l3-other-clouds.yaml");
+  fs.writeFileSync(
+    file,
+    YAML.stringify({
+      clouds: {
+        other: {
+          auth: {
+            auth_url: `${nimbus.url}/identity`,
+            username: "l3-other-user",
+            password: OTHER_PASSWORD,
+            project_name: "l3-other",
+            user_domain_name: "Default",
+            project_domain_name: "Default",
+          },
+          region_name: "RegionOne",
+          interface: "public",
+          identity_api_version: 3,
+        },
+      },
+    }),
+  );
+  return new Clients(nimbus.dataDir, "other", file);
+}
+
+describe.skipIf(!haveClients)("openstack router and floating ip commands against nimbus serve", () => {
+  beforeAll(async () => {
+    nimbus = await startNimbusProcess({ fakeStepMs: 20 });
+    demo = new Clients(nimbus.dataDir, "nimbus");
+    admin = new Clients(nimbus.dataDir, "nimbus-admin");
+  }, 60_000);
+
+  afterAll(async () => {
+    await nimbus?.stop();
+  });
+
+  it("routes a private subnet to an external network and floats an address onto a port", async () => {
+    const ext = await admin.json(["network", "create", "--external", "ext-net"]);
+    expect(ext["router:external"]).toBe(true);
+    const extSubnet = await admin.json([
+      "subnet",
+      "create",
+      "--network",
+      "ext-net",
+      "--subnet-range",
+      "198.51.100.0/24",
+      "--no-dhcp",
+      "ext-subnet",
+    ]);
+    await demo.json(["network", "create", "l3-private"]);
+    const priv = await demo.json([
+      "subnet",
+      "create",
+      "--network",
+      "l3-private",
+      "--subnet-range",
+      "10.30.0.0/24",
+      "l3-private-subnet",
+    ]);
+    const port = await demo.json(["port", "create", "--network", "l3-private", "l3-port"]);
+
+    const router = await demo.json(["router", "create", "r1"]);
+    expect(router).toMatchObject({ name: "r1", status: "ACTIVE", admin_state_up: true });
+    await demo.openstack(["router", "set", "--external-gateway", "ext-net", "r1"]);
+    await demo.openstack(["router", "add", "subnet", "r1", "l3-private-subnet"]);
+    const shown = await demo.json(["router", "show", "r1"]);
+    expect(shown.external_gateway_info).toMatchObject({
+      network_id: ext.id,
+      enable_snat: true,
+      external_fixed_ips: [{ subnet_id: extSubnet.id, ip_address: "198.51.100.2" }],
+    });
+    expect(JSON.stringify(shown.interfaces_info)).toContain("10.30.0.1");
+    expect(JSON.stringify(shown.interfaces_info)).toContain(priv.id);
+    // the interface holds the subnet
+    expect((await failure(demo.openstack(["subnet", "delete", "l3-private-subnet"]))).message).toMatch(
+      /in use|One or more ports/i,
+    );
+
+    const fip = await demo.json(["floating", "ip", "create", "ext-net"]);
+    expect(fip).toMatchObject({ floating_network_id: ext.id, status: "DOWN", port_id: null });
+    expect(fip.floating_ip_address).toMatch(/^198\.51\.100\./);
+    await demo.openstack(["floating", "ip", "set", "--port", "l3-port", fip.id]);
+    const listed: Array<Record<string, string>> = await demo.json(["floating", "ip", "list"]);
+    expect(listed).toEqual([
+      expect.objectContaining({
+        ID: fip.id,
+        "Floating IP Address": fip.floating_ip_address,
+        "Fixed IP Address": port.fixed_ips[0].ip_address,
+        Port: port.id,
+      }),
+    ]);
+    expect(await demo.json(["floating", "ip", "show", fip.id])).toMatchObject({
+      status: "ACTIVE",
+      router_id: router.id,
+    });
+    // the association holds the interface
+    expect(
+      (await failure(demo.openstack(["router", "remove", "subnet", "r1", "l3-private-subnet"]))).message,
+    ).toMatch(/required by one or more floating IPs/);
+
+    // a second project sees none of it
+    const other = await otherProject();
+    expect(await other.json(["router", "list"])).toEqual([]);
+    expect(await other.json(["floating", "ip", "list"])).toEqual([]);
+    expect((await failure(other.openstack(["router", "show", router.id]))).message).toMatch(
+      /No Router found|not found/i,
+    );
+    expect((await failure(other.openstack(["floating", "ip", "show", fip.id]))).message).toMatch(
+      /not found|No/i,
+    );
+    expect((await failure(other.openstack(["floating", "ip", "delete", fip.id]))).message).toMatch(
+      /not found|No|Failed/i,
+    );
+
+    await demo.openstack(["floating", "ip", "unset", "--port", fip.id]);
+    expect(await demo.json(["floating", "ip", "show", fip.id])).toMatchObject({
+      status: "DOWN",
+      port_id: null,
+    });
+    await demo.openstack(["floating", "ip", "delete", fip.id]);
+    expect(await demo.json(["floating", "ip", "list"])).toEqual([]);
+    await demo.openstack(["router", "remove", "subnet", "r1", "l3-private-subnet"]);
+    await demo.openstack(["router", "unset", "--external-gateway", "r1"]);
+    expect((await demo.json(["router", "show", "r1"])).external_gateway_info).toBeNull();
+    await demo.openstack(["router", "delete", "r1"]);
+    expect(await demo.json(["router", "list"])).toEqual([]);
+    // nothing of the router or the floating IP is left on the external network
+    expect(await admin.json(["port", "list", "--network", "ext-net"])).toEqual([]);
+  }, 240_000);
+});
