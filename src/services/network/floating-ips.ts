@@ -71,7 +71,8 @@ interface Association {
  * Floating IPs (Neutron's router extension): an address of an external network, held by a
  * port of its own, and optionally associated with a fixed IP of a port that a router with
  * a gateway on that network reaches. One floating IP per fixed IP and external network:
- * the database's unique constraint decides a race between two associations.
+ * associations through one router take its row lock in turn, and the database's unique
+ * constraint refuses a second holder whatever the service got wrong.
  */
 export class FloatingIps {
   constructor(
@@ -145,7 +146,7 @@ export class FloatingIps {
   async #association(
     trx: Transaction<Database>,
     caller: AuthContext,
-    fip: { id: string; projectId: string; networkId: string; address: string },
+    fip: { projectId: string; networkId: string },
     portId: string,
     fixedIp: string | null | undefined,
   ): Promise<Association> {
@@ -187,20 +188,46 @@ export class FloatingIps {
         "floatingip",
         `Cannot add floating IP to port on subnet ${chosen.subnet_id} which has no gateway_ip`,
       );
-    let routerId: string | undefined;
-    for (const routerPort of await this.l3.routerPortsOnSubnet(subnet.id, trx)) {
+    // the router's lock orders this after a concurrent interface removal or gateway change
+    // (both hold it), and the second look sees what that left
+    let routerId = await this.#routerFor(trx, subnet.id, fip.networkId);
+    if (routerId) {
+      await this.l3.lockRouter(trx, routerId);
+      routerId = await this.#routerFor(trx, subnet.id, fip.networkId);
+    }
+    if (!routerId) throw new ExternalGatewayForFloatingIPNotFound(fip.networkId, subnet.id, portId);
+    return { portId, fixedIp: chosen.ip_address, routerId };
+  }
+
+  /** Refuses a fixed IP another floating IP of the network holds (FloatingIPPortAlreadyAssociated). */
+  async #checkFree(
+    trx: Transaction<Database>,
+    fip: { id: string; networkId: string; address: string },
+    association: Association,
+  ): Promise<void> {
+    const holder = await this.l3.floatingIpOfFixedIp(
+      fip.networkId,
+      association.portId,
+      association.fixedIp,
+      trx,
+    );
+    if (holder && holder.id !== fip.id)
+      throw this.#alreadyAssociated(fip, association.portId, association.fixedIp);
+  }
+
+  /** The router with an interface on the subnet and its gateway on the external network, if any. */
+  async #routerFor(
+    trx: Transaction<Database>,
+    subnetId: string,
+    networkId: string,
+  ): Promise<string | undefined> {
+    for (const routerPort of await this.l3.routerPortsOnSubnet(subnetId, trx)) {
       if (routerPort.port_type !== ROUTER_INTERFACE) continue;
       const router = await this.l3.findRouter(routerPort.router_id, trx);
       const gw = router?.gw_port_id ? await this.repo.findPort(router.gw_port_id, trx) : undefined;
-      if (gw?.network_id === fip.networkId) {
-        routerId = router!.id;
-        break;
-      }
+      if (router && gw?.network_id === networkId) return router.id;
     }
-    if (!routerId) throw new ExternalGatewayForFloatingIPNotFound(fip.networkId, subnet.id, portId);
-    const holder = await this.l3.floatingIpOfFixedIp(fip.networkId, portId, chosen.ip_address, trx);
-    if (holder && holder.id !== fip.id) throw this.#alreadyAssociated(fip, portId, chosen.ip_address);
-    return { portId, fixedIp: chosen.ip_address, routerId };
+    return undefined;
   }
 
   #alreadyAssociated(
@@ -230,6 +257,17 @@ export class FloatingIps {
       if (!network || !Networks.visibleTo(caller, network)) throw new NetworkNotFound(networkId);
       if (network.external !== 1)
         throw new BadRequest("floatingip", `Network ${networkId} is not a valid external network`);
+      // the router's lock (in #association) before the external network's (in createIn),
+      // the order a router's gateway change takes them in
+      const association = changes.port_id
+        ? await this.#association(
+            trx,
+            caller,
+            { projectId, networkId },
+            changes.port_id,
+            changes.fixed_ip_address,
+          )
+        : undefined;
       const request: FixedIpRequest = {
         ...(changes.subnet_id !== undefined && { subnet_id: changes.subnet_id }),
         ...(changes.floating_ip_address !== undefined && { ip_address: changes.floating_ip_address }),
@@ -246,10 +284,8 @@ export class FloatingIps {
         (a) => parseIp(a.ip_address)?.version === 4,
       )?.ip_address;
       if (!address) throw new ExternalIpAddressExhausted(networkId);
-      const fip = { id, projectId, networkId, address };
-      const association = changes.port_id
-        ? await this.#association(trx, caller, fip, changes.port_id, changes.fixed_ip_address)
-        : undefined;
+      const fip = { id, networkId, address };
+      if (association) await this.#checkFree(trx, fip, association);
       const now = neutronTime();
       try {
         await this.l3.insertFloatingIp(
@@ -299,8 +335,10 @@ export class FloatingIps {
       };
       let association: Association | null | undefined;
       if (changes.port_id === null) association = null;
-      else if (changes.port_id !== undefined)
+      else if (changes.port_id !== undefined) {
         association = await this.#association(trx, caller, fip, changes.port_id, changes.fixed_ip_address);
+        await this.#checkFree(trx, fip, association);
+      }
       try {
         await this.l3.updateFloatingIp(
           id,
