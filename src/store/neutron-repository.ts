@@ -13,7 +13,7 @@ import type {
 export type Executor = Kysely<Database> | Transaction<Database>;
 
 /** The tables of resources with tags (and so revision numbers that tag changes bump). */
-export type TaggedTable = "networks" | "subnets" | "ports" | "routers" | "floatingips";
+export type TaggedTable = "networks" | "subnets" | "ports" | "routers" | "floatingips" | "security_groups";
 
 /** One port address: which subnet it comes from. */
 export interface AllocationRow {

@@ -37,6 +37,10 @@ export interface Database {
   ports: PortTable;
   port_ip_allocations: { port_id: string; subnet_id: string; ip_address: string };
   network_tags: { resource_id: string; tag: string };
+  security_groups: SecurityGroupTable;
+  default_security_groups: { project_id: string; security_group_id: string };
+  security_group_rules: SecurityGroupRuleTable;
+  port_security_groups: { port_id: string; security_group_id: string };
   routers: RouterTable;
   router_ports: { port_id: string; router_id: string; port_type: string };
   floatingips: FloatingIpTable;
@@ -422,6 +426,39 @@ export interface PortTable {
   updated_at: string;
 }
 export type PortRow = Selectable<PortTable>;
+
+/** A Neutron security group (0012); a project's default one is named in default_security_groups. */
+export interface SecurityGroupTable {
+  id: string;
+  project_id: string;
+  name: string;
+  description: string;
+  stateful: number;
+  revision_number: number;
+  created_at: string;
+  updated_at: string;
+}
+export type SecurityGroupRow = Selectable<SecurityGroupTable>;
+
+/** A rule of a security group (0012): NULL protocol, ports and remotes mean any. */
+export interface SecurityGroupRuleTable {
+  id: string;
+  security_group_id: string;
+  project_id: string;
+  direction: string;
+  ethertype: string;
+  protocol: string | null;
+  port_range_min: number | null;
+  port_range_max: number | null;
+  remote_ip_prefix: string | null;
+  remote_group_id: string | null;
+  remote_address_group_id: string | null;
+  description: string;
+  revision_number: number;
+  created_at: string;
+  updated_at: string;
+}
+export type SecurityGroupRuleRow = Selectable<SecurityGroupRuleTable>;
 
 /** A Neutron router (0013); its interfaces are rows of router_ports, routes a JSON array. */
 export interface RouterTable {

@@ -111,6 +111,21 @@ const KNOWN: Record<string, ExtensionInfo> = {
     description: "Add port_details attribute to Floating IP resource",
     updated: "2018-04-09T10:00:00-00:00",
   },
+  "security-group": {
+    name: "security-group",
+    description: "The security groups extension.",
+    updated: "2012-10-05T10:00:00-00:00",
+  },
+  "stateful-security-group": {
+    name: "Stateful security group",
+    description: "Indicates if the security group is stateful or not",
+    updated: "2019-11-26T09:00:00-00:00",
+  },
+  "security-groups-normalized-cidr": {
+    name: "Normalized CIDR field for security group rules",
+    description: "Add new field with normalized remote_ip_prefix cidr in SG rule",
+    updated: "2020-07-01T00:00:00-00:00",
+  },
   provider: {
     name: "Provider Network",
     description: "Expose mapping of virtual networks to physical networks",

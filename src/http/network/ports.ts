@@ -10,6 +10,7 @@ import {
   string,
   uuid,
 } from "./attributes.js";
+import { PORT_SECURITY_GROUPS_ATTRIBUTE } from "./security-groups.js";
 
 const MAC = /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/i;
 
@@ -169,4 +170,5 @@ export const PORT_ATTRIBUTES: AttributeMap = {
     isFilter: true,
     adminOnly: true,
   },
+  ...PORT_SECURITY_GROUPS_ATTRIBUTE,
 };

@@ -8,7 +8,15 @@ import { callerOf } from "./resources.js";
  * these whatever they are asked. Setting quotas is not served, so the `quotas` extension
  * is not listed.
  */
-const UNLIMITED = { network: -1, subnet: -1, port: -1, router: -1, floatingip: -1 };
+const UNLIMITED = {
+  network: -1,
+  subnet: -1,
+  port: -1,
+  router: -1,
+  floatingip: -1,
+  security_group: -1,
+  security_group_rule: -1,
+};
 
 export function quotaRoutes(scope: FastifyInstance): void {
   const read = async (request: { params: { projectId: string } } & Parameters<typeof callerOf>[0]) => {

@@ -29,11 +29,16 @@ export interface ResourceService {
 /** One collection of the v2.0 API, described by data. */
 export interface Resource {
   member: string;
-  collection: TaggedKind;
+  /** The URL's collection: a kind of tagged resource, or one without tags. */
+  collection: TaggedKind | "security-group-rules";
+  /** The body's key for many of them, when it is not the collection (security_groups). */
+  plural?: string;
   attributes: AttributeMap;
   service: ResourceService;
   /** The error for a marker that names no resource the caller sees. */
   notFound(id: string): Error;
+  /** False for a resource without standard-attr-tag (security group rules): no tags routes. */
+  tagged?: boolean;
 }
 
 type Params = { id: string };
@@ -68,8 +73,9 @@ function bodyResources(resource: Resource, body: unknown, bulk: boolean): unknow
   const input = (body ?? {}) as Record<string, unknown>;
   if (typeof input !== "object" || Array.isArray(input))
     throw new HttpFault(400, "Body contains invalid data");
-  if (bulk && Array.isArray(input[resource.collection])) {
-    const items = input[resource.collection] as unknown[];
+  const plural = resource.plural ?? resource.collection;
+  if (bulk && Array.isArray(input[plural])) {
+    const items = input[plural] as unknown[];
     if (items.length === 0) throw new HttpFault(400, "Resources required");
     return items;
   }
@@ -89,6 +95,7 @@ export function resourceRoutes(
   baseUrl: string,
 ): void {
   const { collection, member, attributes, service } = resource;
+  const plural = resource.plural ?? collection;
   const view = (caller: AuthContext, record: object, fields: readonly string[] = []) =>
     pickFields(render(attributes, record, caller.isAdmin), fields);
 
@@ -113,7 +120,7 @@ export function resourceRoutes(
       else end = Math.min(all.length, start + query.limit);
     }
     const page = all.slice(start, end);
-    const body: Record<string, unknown> = { [collection]: page.map((r) => pickFields(r, query.fields)) };
+    const body: Record<string, unknown> = { [plural]: page.map((r) => pickFields(r, query.fields)) };
     if (query.limit !== undefined) {
       const link = (marker: unknown, reverse: boolean) => {
         const next = new URLSearchParams([...params].filter(([k]) => k !== "marker" && k !== "page_reverse"));
@@ -125,7 +132,7 @@ export function resourceRoutes(
       if (page.length > 0 && end < all.length)
         links.push({ rel: "next", href: link(page.at(-1)!.id, false) });
       if (page.length > 0 && start > 0) links.push({ rel: "previous", href: link(page[0]!.id, true) });
-      body[`${collection}_links`] = links;
+      body[`${plural}_links`] = links;
     }
     return body;
   });
@@ -140,7 +147,7 @@ export function resourceRoutes(
 
   scope.post(`/v2.0/${collection}`, async (request, reply) => {
     const caller = callerOf(request);
-    const bulk = Array.isArray((request.body as Record<string, unknown> | null)?.[collection]);
+    const bulk = Array.isArray((request.body as Record<string, unknown> | null)?.[plural]);
     const items = bodyResources(resource, request.body, true).map((item) =>
       parseBody(attributes, item, "POST"),
     );
@@ -154,9 +161,7 @@ export function resourceRoutes(
       throw error;
     }
     void reply.code(201);
-    return bulk
-      ? { [collection]: created.map((r) => view(caller, r)) }
-      : { [member]: view(caller, created[0]!) };
+    return bulk ? { [plural]: created.map((r) => view(caller, r)) } : { [member]: view(caller, created[0]!) };
   });
 
   scope.put<{ Params: Params }>(`/v2.0/${collection}/:id`, async (request) => {
@@ -172,30 +177,33 @@ export function resourceRoutes(
     void reply.code(204);
   });
 
+  if (resource.tagged === false) return;
+  const kind = collection as TaggedKind;
+
   // standard-attr-tag
   scope.get<{ Params: Params }>(`/v2.0/${collection}/:id/tags`, async (request) => ({
-    tags: await tags.list(callerOf(request), collection, request.params.id),
+    tags: await tags.list(callerOf(request), kind, request.params.id),
   }));
   scope.put<{ Params: Params }>(`/v2.0/${collection}/:id/tags`, async (request) => {
     const list = (request.body as { tags?: unknown } | null)?.tags;
     if (!Array.isArray(list) || list.some((t) => typeof t !== "string"))
       throw new HttpFault(400, "Invalid input for tags. Reason: a list of strings is required.");
-    return { tags: await tags.replace(callerOf(request), collection, request.params.id, list as string[]) };
+    return { tags: await tags.replace(callerOf(request), kind, request.params.id, list as string[]) };
   });
   scope.delete<{ Params: Params }>(`/v2.0/${collection}/:id/tags`, async (request, reply) => {
-    await tags.replace(callerOf(request), collection, request.params.id, []);
+    await tags.replace(callerOf(request), kind, request.params.id, []);
     void reply.code(204);
   });
   scope.get<{ Params: TagParams }>(`/v2.0/${collection}/:id/tags/:tag`, async (request, reply) => {
-    await tags.check(callerOf(request), collection, request.params.id, request.params.tag);
+    await tags.check(callerOf(request), kind, request.params.id, request.params.tag);
     void reply.code(204);
   });
   scope.put<{ Params: TagParams }>(`/v2.0/${collection}/:id/tags/:tag`, async (request, reply) => {
-    await tags.add(callerOf(request), collection, request.params.id, request.params.tag);
+    await tags.add(callerOf(request), kind, request.params.id, request.params.tag);
     void reply.code(201);
   });
   scope.delete<{ Params: TagParams }>(`/v2.0/${collection}/:id/tags/:tag`, async (request, reply) => {
-    await tags.remove(callerOf(request), collection, request.params.id, request.params.tag);
+    await tags.remove(callerOf(request), kind, request.params.id, request.params.tag);
     void reply.code(204);
   });
 }

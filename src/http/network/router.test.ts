@@ -95,6 +95,8 @@ describe("Neutron v2.0 under /network", () => {
         "ports",
         "routers",
         "floatingips",
+        "security-groups",
+        "security-group-rules",
       ]);
       const { extensions } = await ok(call("GET", "/v2.0/extensions", "alice"), 200);
       const aliases = extensions.map((e: Json) => e.alias);
@@ -123,7 +125,17 @@ describe("Neutron v2.0 under /network", () => {
     });
 
     it("reads quotas as unlimited, for the caller's project or any for an admin", async () => {
-      const unlimited = { quota: { network: -1, subnet: -1, port: -1, router: -1, floatingip: -1 } };
+      const unlimited = {
+        quota: {
+          network: -1,
+          subnet: -1,
+          port: -1,
+          router: -1,
+          floatingip: -1,
+          security_group: -1,
+          security_group_rule: -1,
+        },
+      };
       expect(await ok(call("GET", `/v2.0/quotas/${PROJECT_A}`, "alice"), 200)).toEqual(unlimited);
       expect(await ok(call("GET", `/v2.0/quotas/${PROJECT_A}/default`, "admin"), 200)).toEqual(unlimited);
       await fault(call("GET", `/v2.0/quotas/${PROJECT_A}`, "bob"), 403, "PolicyNotAuthorized");

@@ -3,6 +3,10 @@ import type { Config } from "../../config.js";
 import { NetworkNotFound, PortNotFound, SubnetNotFound } from "../../services/network/errors.js";
 import { FloatingIPNotFound, RouterNotFound } from "../../services/network/l3-errors.js";
 import type { NeutronService } from "../../services/network/neutron-service.js";
+import {
+  SecurityGroupNotFound,
+  SecurityGroupRuleNotFound,
+} from "../../services/network/security-group-errors.js";
 import { DEFAULT_ZONE } from "../../services/network/standard-attributes.js";
 import { type Authenticate, authHook } from "../auth-hook.js";
 import { HttpFault } from "../faults.js";
@@ -14,6 +18,7 @@ import { PORT_ATTRIBUTES } from "./ports.js";
 import { quotaRoutes } from "./quotas.js";
 import { queryOf, type Resource, type ResourceService, resourceRoutes } from "./resources.js";
 import { ROUTER_ATTRIBUTES, routerInterfaceRoutes } from "./routers.js";
+import { SECURITY_GROUP_ATTRIBUTES, SECURITY_GROUP_RULE_ATTRIBUTES } from "./security-groups.js";
 import { SUBNET_ATTRIBUTES } from "./subnets.js";
 
 export interface NetworkDeps {
@@ -71,6 +76,23 @@ export async function registerNetwork(app: FastifyInstance, deps: NetworkDeps): 
       attributes: FLOATING_IP_ATTRIBUTES,
       service: neutron.floatingIps as unknown as ResourceService,
       notFound: (id) => new FloatingIPNotFound(id),
+    },
+    {
+      member: "security_group",
+      collection: "security-groups",
+      plural: "security_groups",
+      attributes: SECURITY_GROUP_ATTRIBUTES,
+      service: neutron.securityGroups as unknown as ResourceService,
+      notFound: (id) => new SecurityGroupNotFound(id),
+    },
+    {
+      member: "security_group_rule",
+      collection: "security-group-rules",
+      plural: "security_group_rules",
+      attributes: SECURITY_GROUP_RULE_ATTRIBUTES,
+      service: neutron.securityGroupRules as unknown as ResourceService,
+      notFound: (id) => new SecurityGroupRuleNotFound(id),
+      tagged: false,
     },
   ];
   const extensions = extensionsOf(resources.map((r) => r.attributes));

@@ -1,10 +1,13 @@
 import type { Db } from "../../store/database.js";
 import { L3Repository } from "../../store/l3-repository.js";
 import { NeutronRepository } from "../../store/neutron-repository.js";
+import { SecurityGroupRepository } from "../../store/security-group-repository.js";
 import { FloatingIps } from "./floating-ips.js";
 import { Networks } from "./networks.js";
 import { Ports } from "./ports.js";
 import { Routers } from "./routers.js";
+import { SecurityGroupRules } from "./security-group-rules.js";
+import { SecurityGroups } from "./security-groups.js";
 import { Subnets } from "./subnets.js";
 import { Tags } from "./tags.js";
 
@@ -20,12 +23,18 @@ export class NeutronService {
   readonly tags: Tags;
   readonly routers: Routers;
   readonly floatingIps: FloatingIps;
+  readonly securityGroups: SecurityGroups;
+  readonly securityGroupRules: SecurityGroupRules;
 
   constructor(db: Db) {
     const repo = new NeutronRepository(db);
     this.networks = new Networks(repo);
     this.subnets = new Subnets(repo);
     this.ports = new Ports(repo);
+    const groups = new SecurityGroupRepository(db);
+    this.securityGroupRules = new SecurityGroupRules(groups);
+    this.securityGroups = new SecurityGroups(groups, repo, this.securityGroupRules);
+    this.ports.securityGroups = this.securityGroups;
     const l3 = new L3Repository(db);
     this.routers = new Routers(repo, l3, this.ports, this.subnets);
     this.floatingIps = new FloatingIps(repo, l3, this.ports);
@@ -35,6 +44,7 @@ export class NeutronService {
       ports: this.ports,
       routers: this.routers,
       floatingips: this.floatingIps,
+      "security-groups": this.securityGroups,
     });
   }
 }

@@ -19,6 +19,7 @@ import {
 import { canonicalIp, contains, eui64, formatCidr, formatIp, parseCidr, parseIp } from "./ip.js";
 import { firstFree, isAssignable } from "./ipam.js";
 import { Networks } from "./networks.js";
+import { SecurityGroups } from "./security-groups.js";
 import { checkRevision, neutronTime, ownsOrAdmin, type StandardAttributes } from "./standard-attributes.js";
 import { subnetRecord } from "./subnets.js";
 
@@ -52,6 +53,8 @@ export interface PortRecord extends StandardAttributes {
   fixed_ips: FixedIp[];
   port_security_enabled: boolean;
   allowed_address_pairs: AddressPair[];
+  /** The ids of its security groups (port_security_groups). */
+  security_groups: string[];
   /** binding:host_id, binding:vnic_type, binding:vif_type */
   binding_host_id: string;
   binding_vnic_type: string;
@@ -75,6 +78,7 @@ export type PortChanges = Partial<
   > & {
     fixed_ips: FixedIpRequest[];
     allowed_address_pairs: Array<{ ip_address: string; mac_address?: string }>;
+    security_groups: string[];
   }
 >;
 
@@ -90,7 +94,7 @@ function vifType(hostId: string): string {
   return hostId === "" ? "unbound" : "ovs";
 }
 
-function toRecord(row: PortRow, ips: AllocationRow[], tags: string[]): PortRecord {
+function toRecord(row: PortRow, ips: AllocationRow[], tags: string[], groups: string[] = []): PortRecord {
   return {
     id: row.id,
     network_id: row.network_id,
@@ -105,6 +109,7 @@ function toRecord(row: PortRow, ips: AllocationRow[], tags: string[]): PortRecor
     fixed_ips: ips.map((a) => ({ subnet_id: a.subnet_id, ip_address: a.ip_address })),
     port_security_enabled: row.port_security_enabled === 1,
     allowed_address_pairs: JSON.parse(row.allowed_address_pairs) as AddressPair[],
+    security_groups: groups,
     binding_host_id: row.binding_host_id,
     binding_vnic_type: row.binding_vnic_type,
     binding_vif_type: row.binding_vif_type,
@@ -150,6 +155,9 @@ function checkAddressPairs(
 export class Ports {
   constructor(readonly repo: NeutronRepository) {}
 
+  /** The security-group extension's part of a port, when the service has it. */
+  securityGroups: SecurityGroups | undefined;
+
   /** Checks other resources make before a port is deleted through the API (a router's ports go with it). */
   readonly deleteGuards: Array<(trx: Transaction<Database>, port: PortRow) => Promise<void>> = [];
 
@@ -165,11 +173,13 @@ export class Ports {
     const ids = rows.map((r) => r.id);
     const ips = await this.repo.allocationsOfPorts(ids);
     const tags = await this.repo.tagsOf(ids);
+    const groups = await this.securityGroups?.groupsOfPorts(ids);
     return rows.map((row) =>
       toRecord(
         row,
         ips.filter((a) => a.port_id === row.id),
         tags.get(row.id) ?? [],
+        groups?.get(row.id),
       ),
     );
   }
@@ -362,6 +372,7 @@ export class Ports {
       throw error;
     }
     await this.#allocate(trx, network, id, mac, changes.fixed_ips);
+    await this.#bindGroups(trx, caller, id, changes.security_groups, "create");
     return id;
   }
 
@@ -407,8 +418,24 @@ export class Ports {
           await this.repo.deleteAllocation(old, trx);
         await this.#allocate(trx, network, id, row.mac_address, changes.fixed_ips);
       }
+      await this.#bindGroups(trx, caller, id, changes.security_groups, "update");
     });
     return this.show(caller, id);
+  }
+
+  /** Sets the port's security groups after a create or an update (security-group extension). */
+  async #bindGroups(
+    trx: Transaction<Database>,
+    caller: AuthContext,
+    id: string,
+    requested: string[] | undefined,
+    action: "create" | "update",
+  ): Promise<void> {
+    if (!this.securityGroups) return;
+    const row = (await this.repo.findPort(id, trx))!;
+    const port = SecurityGroups.portOf(row, (await this.repo.allocationsOfPorts([id], trx)).length > 0);
+    if (action === "create") await this.securityGroups.bindNewPort(trx, caller, port, requested);
+    else await this.securityGroups.updatePort(trx, caller, port, requested);
   }
 
   async delete(caller: AuthContext, id: string, expectedRevision?: number): Promise<void> {

@@ -1,5 +1,5 @@
 import type { Transaction } from "kysely";
-import type { NeutronRepository } from "../../store/neutron-repository.js";
+import type { NeutronRepository, TaggedTable } from "../../store/neutron-repository.js";
 import type { Database } from "../../store/schema.js";
 import type { AuthContext } from "../context.js";
 import { InvalidInput } from "../errors.js";
@@ -8,10 +8,14 @@ import type { FloatingIps } from "./floating-ips.js";
 import type { Networks } from "./networks.js";
 import type { Ports } from "./ports.js";
 import type { Routers } from "./routers.js";
+import type { SecurityGroups } from "./security-groups.js";
 import { neutronTime, ownsOrAdmin } from "./standard-attributes.js";
 import type { Subnets } from "./subnets.js";
 
-export type TaggedKind = "networks" | "subnets" | "ports" | "routers" | "floatingips";
+export type TaggedKind = "networks" | "subnets" | "ports" | "routers" | "floatingips" | "security-groups";
+
+/** The table of a kind of resource (the URL says security-groups, the table security_groups). */
+const tableOf = (kind: TaggedKind): TaggedTable => (kind === "security-groups" ? "security_groups" : kind);
 
 /** neutron-lib's tag limits: 60 characters, no comma or slash (they separate tags in URLs and filters). */
 const MAX_TAG_LENGTH = 60;
@@ -31,6 +35,7 @@ export class Tags {
       ports: Ports;
       routers: Routers;
       floatingips: FloatingIps;
+      "security-groups": SecurityGroups;
     },
   ) {}
 
@@ -44,10 +49,10 @@ export class Tags {
   ): Promise<string[]> {
     const row = await this.resources[kind].visibleRow(caller, id, trx);
     if (change && !ownsOrAdmin(caller, row.project_id))
-      throw new PolicyNotAuthorized(`update_${kind.slice(0, -1)}:tags`);
+      throw new PolicyNotAuthorized(`update_${tableOf(kind).slice(0, -1)}:tags`);
     // concurrent changes of one resource's tags take turns: each reads, deletes and inserts
     // its rows after the last one committed (else two replaces insert the same tag twice)
-    if (change) await this.repo.lockResource(kind, id, trx);
+    if (change) await this.repo.lockResource(tableOf(kind), id, trx);
     return (await this.repo.tagsOf([id], trx)).get(id) ?? [];
   }
 
@@ -72,7 +77,7 @@ export class Tags {
     return this.repo.transaction(async (trx) => {
       await this.#tags(caller, kind, id, trx, true);
       await this.repo.replaceTags(id, unique, trx);
-      await this.repo.bumpRevision(kind, id, neutronTime(), trx);
+      await this.repo.bumpRevision(tableOf(kind), id, neutronTime(), trx);
       return unique;
     });
   }
@@ -83,7 +88,7 @@ export class Tags {
       const tags = await this.#tags(caller, kind, id, trx, true);
       if (tags.includes(tag)) return;
       await this.repo.replaceTags(id, [...tags, tag].sort(), trx);
-      await this.repo.bumpRevision(kind, id, neutronTime(), trx);
+      await this.repo.bumpRevision(tableOf(kind), id, neutronTime(), trx);
     });
   }
 
@@ -96,7 +101,7 @@ export class Tags {
         tags.filter((t) => t !== tag),
         trx,
       );
-      await this.repo.bumpRevision(kind, id, neutronTime(), trx);
+      await this.repo.bumpRevision(tableOf(kind), id, neutronTime(), trx);
     });
   }
 }

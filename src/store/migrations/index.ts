@@ -9,6 +9,7 @@ import * as aggregates from "./0008-aggregates.js";
 import * as migrationRecords from "./0009-migrations.js";
 import * as authFailures from "./0010-auth-failures.js";
 import * as network from "./0011-network.js";
+import * as securityGroups from "./0012-security-groups.js";
 import * as routers from "./0013-routers.js";
 
 /** Every migration, in order. Names sort lexically, as Kysely's migrator requires. */
@@ -23,5 +24,6 @@ export const migrations: Record<string, Migration> = {
   "0009-migrations": migrationRecords,
   "0010-auth-failures": authFailures,
   "0011-network": network,
+  "0012-security-groups": securityGroups,
   "0013-routers": routers,
 };
