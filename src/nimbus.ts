@@ -22,7 +22,8 @@ import { TenantUsageService } from "./services/compute/tenant-usage.js";
 import { bootstrapIdentity, createdAccountsNotice } from "./services/identity/bootstrap.js";
 import { IdentityService } from "./services/identity/identity-service.js";
 import { ImageService } from "./services/image/image-service.js";
-import { NetworkService } from "./services/network/network-service.js";
+import { bootstrapNetworks } from "./services/network/bootstrap-network.js";
+import { InstanceNetworking } from "./services/network/instance-networking.js";
 import { NeutronService } from "./services/network/neutron-service.js";
 import { QuotaService } from "./services/quota/quota-service.js";
 import { type Db, openDatabase } from "./store/database.js";
@@ -67,7 +68,8 @@ export async function startNimbus(
   const quota = new QuotaService(db);
   const keypairs = new KeypairService(db, quota);
   const serverGroups = new ServerGroupService(db, quota);
-  const network = new NetworkService(db);
+  const neutron = new NeutronService(db);
+  const network = new InstanceNetworking(neutron);
 
   const drivers = new DriverRegistry();
   const driver = new FakeDriver({ hostname: os.hostname(), stepMs: config.fakeStepMs });
@@ -102,13 +104,17 @@ export async function startNimbus(
   const boot = await bootstrapIdentity(db, config);
   await flavors.ensureDefaults();
   await images.ensureBootstrapImage({ owner: boot.admin.projectId });
+  await bootstrapNetworks(neutron, {
+    adminProjectId: boot.admin.projectId,
+    demoProjectId: boot.demo.projectId,
+  });
   await adoptGuests(compute, driver);
   await hosts.start();
 
   const authenticate = identity.authenticate.bind(identity);
   await registerIdentity(app, { identity, config });
   await registerImage(app, { images, authenticate, config });
-  await registerNetwork(app, { neutron: new NeutronService(db), authenticate, config });
+  await registerNetwork(app, { neutron, authenticate, config });
   await mountCompute(
     app,
     authenticate,

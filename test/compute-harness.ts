@@ -11,7 +11,7 @@ import type { DestinationStream } from "pino";
 import { defaultConfig } from "../src/config.js";
 import { type Nimbus, startNimbus } from "../src/nimbus.js";
 import { BOOTSTRAP_IMAGE_ID } from "../src/services/image/bootstrap-image.js";
-import { PRIVATE_NETWORK } from "../src/services/network/network-service.js";
+import { PRIVATE_NETWORK_ID } from "../src/services/network/bootstrap-network.js";
 import { type TestDatabase, testDatabase } from "../src/store/testing.js";
 import { SHARED, tempDir } from "./helpers.js";
 
@@ -20,7 +20,7 @@ export const DEMO_PASSWORD = "compute-demo-secret";
 export const OTHER_PASSWORD = "compute-other-secret";
 
 export const IMAGE_ID = BOOTSTRAP_IMAGE_ID;
-export const NETWORK_ID = PRIVATE_NETWORK.id;
+export const NETWORK_ID = PRIVATE_NETWORK_ID;
 /** m1.tiny and m1.small of the default flavors. */
 export const TINY = "1";
 export const SMALL = "2";
@@ -49,7 +49,7 @@ export interface Response {
 
 export interface Request {
   method?: "GET" | "POST" | "PUT" | "DELETE" | "PATCH";
-  /** A path under /compute/v2.1 ("/servers"), or a full path starting with /compute or /image. */
+  /** A path under /compute/v2.1 ("/servers"), or a full path starting with /compute, /image or /network. */
   url: string;
   /** Who calls (default demo); null sends no token. */
   as?: Caller | null;
@@ -215,7 +215,7 @@ export async function computeHarness(
     if (r.body !== undefined) headers["content-type"] ??= "application/json";
     const response = await app.inject({
       method: r.method ?? "GET",
-      url: r.url.startsWith("/compute") || r.url.startsWith("/image") ? r.url : `${COMPUTE}${r.url}`,
+      url: /^\/(compute|image|network)\b/.test(r.url) ? r.url : `${COMPUTE}${r.url}`,
       headers,
       payload:
         r.body === undefined ? undefined : typeof r.body === "string" ? r.body : JSON.stringify(r.body),

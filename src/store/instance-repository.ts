@@ -1,6 +1,7 @@
 import type { Expression, ExpressionBuilder, SqlBool, Transaction } from "kysely";
-import { type Instance, type InstanceAddress, toInstance } from "../services/compute/instance.js";
+import { type Instance, toInstance } from "../services/compute/instance.js";
 import { type Db, fitsInteger, listRegexpRows, matchesRegexp } from "./database.js";
+import { InstancePortRepository } from "./instance-port-repository.js";
 import type { Database, InstanceRow, InstanceUpdate, NewInstanceRow } from "./schema.js";
 
 type Executor = Db | Transaction<Database>;
@@ -86,7 +87,7 @@ export interface InstanceFilter {
   marker?: InstanceRow;
 }
 
-/** Servers and their parts: metadata, tags, faults and fixed addresses. */
+/** Servers and their parts: metadata, tags, faults and the addresses of their ports. */
 export class InstanceRepository {
   constructor(private readonly db: Db) {}
 
@@ -278,11 +279,11 @@ export class InstanceRepository {
           "uuid",
           "in",
           eb
-            .selectFrom("fixed_ips")
-            .select("instance_uuid")
-            .where((sub) => matchesRegexp(this.db, sub, "address", regex))
-            .where("address", v4 ? "not like" : "like", "%:%")
-            .$narrowType<{ instance_uuid: string }>(),
+            .selectFrom("instance_ports")
+            .innerJoin("port_ip_allocations", "port_ip_allocations.port_id", "instance_ports.port_id")
+            .select("instance_ports.instance_uuid")
+            .where((sub) => matchesRegexp(this.db, sub, "port_ip_allocations.ip_address", regex))
+            .where("port_ip_allocations.ip_address", v4 ? "not like" : "like", "%:%"),
         ),
       );
     }
@@ -364,11 +365,11 @@ export class InstanceRepository {
   async hydrate(rows: InstanceRow[], executor: Executor = this.db): Promise<Instance[]> {
     if (rows.length === 0) return [];
     const uuids = rows.map((r) => r.uuid);
-    const [meta, tags, faults, ips] = await Promise.all([
+    const [meta, tags, faults, addrBy] = await Promise.all([
       executor.selectFrom("instance_metadata").selectAll().where("instance_uuid", "in", uuids).execute(),
       executor.selectFrom("instance_tags").selectAll().where("instance_uuid", "in", uuids).execute(),
       executor.selectFrom("instance_faults").selectAll().where("instance_uuid", "in", uuids).execute(),
-      executor.selectFrom("fixed_ips").selectAll().where("instance_uuid", "in", uuids).execute(),
+      new InstancePortRepository(this.db).addressesOf(uuids, executor),
     ]);
     const metaBy = new Map<string, Record<string, string>>();
     for (const m of meta) {
@@ -378,17 +379,6 @@ export class InstanceRepository {
     }
     const tagsBy = new Map<string, string[]>();
     for (const t of tags) tagsBy.set(t.instance_uuid, [...(tagsBy.get(t.instance_uuid) ?? []), t.tag]);
-    const addrBy = new Map<string, InstanceAddress[]>();
-    for (const ip of ips) {
-      if (!ip.instance_uuid) continue;
-      const address: InstanceAddress = {
-        network: ip.network,
-        address: ip.address,
-        mac: ip.mac_address ?? "",
-        version: ip.address.includes(":") ? 6 : 4,
-      };
-      addrBy.set(ip.instance_uuid, [...(addrBy.get(ip.instance_uuid) ?? []), address]);
-    }
     return rows.map((row) =>
       toInstance(row, {
         metadata: metaBy.get(row.uuid) ?? {},

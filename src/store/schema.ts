@@ -16,7 +16,7 @@ export interface Database {
   instance_metadata: { instance_uuid: string; key: string; value: string };
   instance_tags: { instance_uuid: string; tag: string };
   instance_faults: InstanceFaultTable;
-  fixed_ips: FixedIpTable;
+  instance_ports: InstancePortTable;
   instance_actions: InstanceActionTable;
   instance_action_events: InstanceActionEventTable;
   tasks: TaskTable;
@@ -216,12 +216,16 @@ export interface InstanceFaultTable {
 }
 export type InstanceFaultRow = Selectable<InstanceFaultTable>;
 
-export interface FixedIpTable {
-  address: string;
-  network: string;
-  instance_uuid: string | null;
-  mac_address: string | null;
-  updated_at: string;
+/** A port a server has: nova's network info cache, in NIC order (see migration 0014). */
+export interface InstancePortTable {
+  port_id: string;
+  instance_uuid: string;
+  /** 1: the user brought it, so deleting the server only unbinds it. */
+  preserve_on_delete: number;
+  tag: string | null;
+  position: number;
+  /** 1 once the build plugged it in; a server shows only plugged ports' addresses. */
+  plugged: number;
 }
 
 export interface InstanceActionTable {

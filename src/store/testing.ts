@@ -165,3 +165,90 @@ export async function insertTestInstance(
     .execute();
   return uuid;
 }
+
+const TEST_NETWORK = "00000000-0000-4000-8000-00000000a001";
+const TEST_SUBNET = "00000000-0000-4000-8000-00000000a002";
+
+/**
+ * Test support: gives a server a port holding `address` on a network "private"
+ * (10.0.0.0/16, made on first use), as a server create does through Neutron.
+ */
+export async function insertTestAddress(db: Db, instanceUuid: string, address: string): Promise<void> {
+  const now = new Date().toISOString();
+  const standard = { description: "", revision_number: 1, created_at: now, updated_at: now };
+  await db
+    .insertInto("networks")
+    .values({
+      id: TEST_NETWORK,
+      project_id: "",
+      name: "private",
+      admin_state_up: 1,
+      shared: 1,
+      external: 0,
+      mtu: 1500,
+      status: "ACTIVE",
+      availability_zone_hints: "[]",
+      network_type: "local",
+      physical_network: null,
+      segmentation_id: null,
+      ...standard,
+    })
+    .onConflict((oc) => oc.column("id").doNothing())
+    .execute();
+  await db
+    .insertInto("subnets")
+    .values({
+      id: TEST_SUBNET,
+      network_id: TEST_NETWORK,
+      project_id: "",
+      name: "",
+      ip_version: 4,
+      cidr: "10.0.0.0/16",
+      gateway_ip: null,
+      enable_dhcp: 1,
+      ipv6_ra_mode: null,
+      ipv6_address_mode: null,
+      allocation_pools: "[]",
+      dns_nameservers: "[]",
+      host_routes: "[]",
+      ...standard,
+    })
+    .onConflict((oc) => oc.column("id").doNothing())
+    .execute();
+  const portId = randomUUID();
+  await db
+    .insertInto("ports")
+    .values({
+      id: portId,
+      network_id: TEST_NETWORK,
+      project_id: "",
+      name: "",
+      mac_address: `fa:16:3e:${portId.slice(0, 2)}:${portId.slice(2, 4)}:${portId.slice(4, 6)}`,
+      admin_state_up: 1,
+      status: "ACTIVE",
+      device_id: instanceUuid,
+      device_owner: "compute:nova",
+      port_security_enabled: 1,
+      allowed_address_pairs: "[]",
+      binding_host_id: "",
+      binding_vnic_type: "normal",
+      binding_vif_type: "unbound",
+      ...standard,
+    })
+    .execute();
+  await db
+    .insertInto("port_ip_allocations")
+    .values({ port_id: portId, subnet_id: TEST_SUBNET, ip_address: address })
+    .execute();
+  await db
+    .insertInto("instance_ports")
+    .values({
+      port_id: portId,
+      instance_uuid: instanceUuid,
+      preserve_on_delete: 0,
+      tag: null,
+      position: 0,
+      plugged: 1,
+    })
+    .execute();
+}

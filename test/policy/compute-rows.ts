@@ -155,6 +155,32 @@ export const computeRows: Row[] = [
   // server sub-resources
   server({ method: "GET", path: "/servers/{server}/ips", rule: "reader", ok: 200 }),
   server({ method: "GET", path: "/servers/{server}/ips/{network}", rule: "reader", ok: 200 }),
+  server({ method: "GET", path: "/servers/{server}/os-interface", rule: "reader", ok: 200 }),
+  server({ method: "GET", path: "/servers/{server}/os-interface/{port}", rule: "reader", ok: 200 }),
+  server({
+    method: "POST",
+    path: "/servers/{server}/os-interface",
+    rule: "member",
+    ok: 200,
+    body: () => ({ interfaceAttachment: {} }),
+    fresh: freshServer,
+  }),
+  server({
+    method: "DELETE",
+    path: "/servers/{server}/os-interface/{port}",
+    rule: "member",
+    ok: 202,
+    fresh: async (fx, side) => {
+      const server = await fx.server(side);
+      const list = await fx.send({
+        api: "compute",
+        method: "GET",
+        path: `/servers/${server}/os-interface`,
+        as: "admin",
+      });
+      return { server, port: list.json.interfaceAttachments[0].port_id };
+    },
+  }),
   server({ method: "GET", path: "/servers/{server}/metadata", rule: "reader", ok: 200 }),
   server({
     method: "POST",

@@ -48,6 +48,8 @@ export interface Seed {
   server: string;
   serverName: string;
   network: string;
+  /** The server's first port (os-interface). */
+  port: string;
   /** The request id of the server's create action. */
   requestId: string;
   metaKey: string;
@@ -250,6 +252,24 @@ export async function policyFixture(): Promise<Fixture> {
   };
   const projectOf: Record<Side, string> = { own, foreign: foreignProject };
 
+  // the foreign project's servers get addresses too: a network of its own, as a new project makes one
+  const net = await harness.call({
+    method: "POST",
+    url: "/network/v2.0/networks",
+    as: "other",
+    body: { network: { name: "other-net" } },
+  });
+  await harness.call({
+    method: "POST",
+    url: "/network/v2.0/subnets",
+    as: "other",
+    body: { subnet: { network_id: net.json.network.id, ip_version: 4, cidr: "192.168.10.0/24" } },
+  });
+
+  const portOf = async (serverId: string): Promise<string> =>
+    (await must({ api: "compute", method: "GET", path: `/servers/${serverId}/os-interface`, as: "admin" }))
+      .json.interfaceAttachments[0].port_id;
+
   const server = async (side: Side, ...prep: Array<Record<string, unknown>>) => {
     const id = await harness.activeServer({ as: caller[side], name: unique(`${side}-vm`) });
     for (const action of prep) {
@@ -394,6 +414,7 @@ export async function policyFixture(): Promise<Fixture> {
       server: serverId,
       serverName: shown.name,
       network: Object.keys(shown.addresses)[0]!,
+      port: await portOf(serverId),
       requestId: actions.json.instanceActions[0].request_id,
       metaKey,
       metaValue,

@@ -8,6 +8,7 @@ import type { ServerGroupService } from "../../services/compute/server-group-ser
 import type { TenantUsageService } from "../../services/compute/tenant-usage.js";
 import type { QuotaService } from "../../services/quota/quota-service.js";
 import { aggregateRoutes } from "./aggregates.js";
+import { attachInterfaceRoutes } from "./attach-interfaces.js";
 import { availabilityZoneRoutes } from "./availability-zones.js";
 import { extensionRoutes } from "./extensions.js";
 import { flavorAccessRoutes, type ProjectExists } from "./flavor-access.js";
@@ -53,6 +54,7 @@ export function computeRoutes(deps: ComputeApiDeps): Array<RouteDef | ActionRout
     ...serverRoutes(deps.compute),
     serverActionRoutes(deps.compute),
     ...ipRoutes(deps.compute),
+    ...attachInterfaceRoutes(deps.compute),
     ...serverMetadataRoutes(deps.compute),
     ...serverTagRoutes(deps.compute),
     ...instanceActionRoutes(deps.compute),

@@ -40,13 +40,17 @@ function expectConflict(r: Response, message: string) {
 
 describe("GET /servers/{id}/ips", () => {
   it("lists addresses by network, without the OS-EXT-IPS attributes", async () => {
-    const address = (await h.show(active)).addresses.private[0].addr;
+    const [v4, v6] = (await h.show(active)).addresses.private.map((a: { addr: string }) => a.addr);
+    const expected = [
+      { version: 4, addr: v4 },
+      { version: 6, addr: v6 },
+    ];
     const r = await h.call({ url: `/servers/${active}/ips` });
     expect(r.status).toBe(200);
-    expect(r.json).toEqual({ addresses: { private: [{ version: 4, addr: address }] } });
+    expect(r.json).toEqual({ addresses: { private: expected } });
     const one = await h.call({ url: `/servers/${active}/ips/private` });
     expect(one.status).toBe(200);
-    expect(one.json).toEqual({ private: [{ version: 4, addr: address }] });
+    expect(one.json).toEqual({ private: expected });
   });
 
   it("answers 404 for a network the server is not on", async () => {

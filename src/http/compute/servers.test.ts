@@ -104,6 +104,13 @@ describe("POST /servers", () => {
           "OS-EXT-IPS:type": "fixed",
           "OS-EXT-IPS-MAC:mac_addr": expect.stringMatching(/^fa:16:3e(:[0-9a-f]{2}){3}$/),
         },
+        {
+          // the SLAAC address follows from the port's MAC (EUI-64)
+          version: 6,
+          addr: expect.stringMatching(/^fd3e:5c1a:7b20:0:f816:3eff:fe/),
+          "OS-EXT-IPS:type": "fixed",
+          "OS-EXT-IPS-MAC:mac_addr": server.addresses.private[0]["OS-EXT-IPS-MAC:mac_addr"],
+        },
       ],
     });
     expect(server).not.toHaveProperty("fault");
@@ -218,10 +225,10 @@ describe("POST /servers", () => {
     const { id } = await h.createServer({
       name: "net-fixed",
       version: "2.37",
-      server: { networks: [{ uuid: NETWORK_ID, fixed_ip: "10.0.200.17" }] },
+      server: { networks: [{ uuid: NETWORK_ID, fixed_ip: "10.0.0.17" }] },
     });
     await h.drain();
-    expect((await h.show(id)).addresses.private[0].addr).toBe("10.0.200.17");
+    expect((await h.show(id)).addresses.private[0].addr).toBe("10.0.0.17");
   });
 
   it("answers 400 for an unknown network", async () => {
@@ -820,7 +827,10 @@ describe("PUT /servers/{id}", () => {
     expect(keysOf(r.json.server)).toEqual(keysOf(sample("servers/server-update-resp.json").server));
     expect(r.json.server.name).toBe("upd-1");
     expect(r.json.server.accessIPv4).toBe("192.0.2.1");
-    expect(r.json.server.addresses.private).toEqual([{ version: 4, addr: expect.any(String) }]);
+    expect(r.json.server.addresses.private).toEqual([
+      { version: 4, addr: expect.any(String) },
+      { version: 6, addr: expect.any(String) },
+    ]);
     expect((await h.show(id)).name).toBe("upd-1");
   });
 

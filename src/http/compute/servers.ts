@@ -1,6 +1,6 @@
 import type { ComputeService, CreateServerRequest } from "../../services/compute/compute-service.js";
 import type { Instance } from "../../services/compute/instance.js";
-import type { RequestedNetworks } from "../../services/network/network-service.js";
+import type { RequestedNetworks } from "../../services/network/instance-networking.js";
 import { badRequest } from "../faults.js";
 import { authorize, type Policy } from "./policy.js";
 import type { ComputeCall, RouteDef } from "./router.js";
@@ -51,10 +51,10 @@ function isTrue(value: unknown): boolean {
   return value === true || ["1", "t", "true", "on", "y", "yes"].includes(String(value).toLowerCase());
 }
 
-/** nova's `networks` before 2.37 was optional (absent = the default network). */
+/** nova's `networks` before 2.37 was optional (absent: the project's one network, if it has one). */
 function requestedNetworks(body: Record<string, unknown>): RequestedNetworks {
   const networks = body.networks;
-  if (networks === undefined) return "auto";
+  if (networks === undefined) return "default";
   if (networks === "auto" || networks === "none") return networks;
   return networks as Exclude<RequestedNetworks, string>;
 }

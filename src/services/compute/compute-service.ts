@@ -17,7 +17,12 @@ import {
   NotFound,
   QuotaExceeded,
 } from "../errors.js";
-import type { NetworkService, RequestedNetworks } from "../network/network-service.js";
+import type {
+  InstanceNetworking,
+  Interface,
+  InterfaceRequest,
+  RequestedNetworks,
+} from "../network/instance-networking.js";
 import { compactIPv6 } from "./access-ip.js";
 import type { FlavorSnapshot, Instance } from "./instance.js";
 import { MigrationRecords, MigrationType, requesterOf } from "./migration-records.js";
@@ -215,7 +220,7 @@ export class ComputeService {
     private readonly db: Db,
     private readonly engine: TaskEngine,
     private readonly ports: ComputePorts,
-    private readonly network: NetworkService,
+    private readonly network: InstanceNetworking,
     private readonly drivers: DriverRegistry,
   ) {
     this.instances = new InstanceRepository(db);
@@ -287,7 +292,7 @@ export class ComputeService {
       if (group !== "default")
         throw new InvalidInput(`Unable to find security_group with name or id '${group}'`);
     }
-    const networkRequests = this.network.resolve(req.networks);
+    const nics = await this.network.plan(ctx, req.networks, maxCount);
     await this.ports.quota.checkMetadataItems(projectId, Object.keys(req.metadata ?? {}).length);
     const groupUuid = await this.ports.serverGroups.hintedGroup(ctx, req.schedulerHints);
 
@@ -370,11 +375,12 @@ export class ComputeService {
           await this.instances.setFault(trx, uuid, 500, message, `NoValidHost: ${message}`);
           await this.actions.finish(actionId, "Error", trx);
         } else {
+          await this.network.allocate(trx, ctx, { instanceUuid: uuid, zone: az }, nics);
           await this.engine.enqueue(trx, {
             kind: "build",
             instanceUuid: uuid,
             actionId,
-            payload: { networks: networkRequests, host: host ?? req.host ?? null },
+            payload: { host: host ?? req.host ?? null },
           });
         }
         created.push(uuid);
@@ -638,6 +644,47 @@ export class ComputeService {
       await this.instances.update(trx, instance.uuid, { locked: 0, locked_by: null, locked_reason: null });
       await this.#recordInstant(trx, ctx, instance, "unlock", "api_unlock");
     });
+  }
+
+  // ---- network interfaces (os-interface) ------------------------------------
+
+  async interfaces(ctx: AuthContext, uuid: string): Promise<Interface[]> {
+    await this.get(ctx, uuid);
+    return this.network.interfaces(ctx, uuid);
+  }
+
+  async interface(ctx: AuthContext, uuid: string, portId: string): Promise<Interface> {
+    await this.get(ctx, uuid);
+    return this.network.interface(ctx, uuid, portId);
+  }
+
+  /** Attaches a NIC and waits for it, as nova's API waits for the compute's answer. */
+  async attachInterface(ctx: AuthContext, uuid: string, request: InterfaceRequest): Promise<Interface> {
+    const instance = await this.get(ctx, uuid);
+    checkGuard(guarded(await this.#row(uuid)), ACTIONS.interface, "attach_interface", ctx);
+    const portId = await this.network.attach(
+      ctx,
+      { instanceUuid: uuid, zone: instance.availabilityZone, host: instance.host },
+      request,
+    );
+    await this.db
+      .transaction()
+      .execute((trx) =>
+        this.#recordInstant(trx, ctx, instance, "attach_interface", "compute_attach_interface"),
+      );
+    return this.network.interface(ctx, uuid, portId);
+  }
+
+  async detachInterface(ctx: AuthContext, uuid: string, portId: string): Promise<void> {
+    const instance = await this.get(ctx, uuid);
+    checkGuard(guarded(await this.#row(uuid)), ACTIONS.interface, "detach_interface", ctx);
+    await this.network.interface(ctx, uuid, portId);
+    await this.network.detach(uuid, portId);
+    await this.db
+      .transaction()
+      .execute((trx) =>
+        this.#recordInstant(trx, ctx, instance, "detach_interface", "compute_detach_interface"),
+      );
   }
 
   /** os-resetState: admin's way out of a stuck state; sets vm_state and clears task_state. */
@@ -950,7 +997,9 @@ export class ComputeService {
       const state = POWER_STATE_NAMES[instance.powerState] ?? String(instance.powerState);
       throw new Conflict(`Cannot 'get_diagnostics' instance ${uuid} while it is in power state ${state}`);
     }
-    const found = await driver.diagnostics(uuid, instance.addresses);
+    // one NIC per port, however many addresses it holds
+    const nics = instance.addresses.filter((a, i, all) => all.findIndex((b) => b.portId === a.portId) === i);
+    const found = await driver.diagnostics(uuid, nics);
     return { ...found, config_drive: instance.configDrive !== "" };
   }
 

@@ -17,6 +17,8 @@ export interface InstanceAddress {
   address: string;
   mac: string;
   version: 4 | 6;
+  /** The Neutron port that holds it. */
+  portId: string;
 }
 
 export interface InstanceFault {

@@ -72,6 +72,8 @@ export const ACTIONS = {
     lock: true,
     taskState: null,
   },
+  /** os-interface attach and detach (nova's attach_interface / detach_interface). */
+  interface: { vmStates: [ACTIVE, PAUSED, STOPPED], launched: false, lock: true, taskState: null },
   shelve: {
     vmStates: [ACTIVE, STOPPED, PAUSED, SUSPENDED],
     launched: true,

@@ -138,14 +138,14 @@ export class Networks {
     for (const zone of hints ?? []) if (zone !== DEFAULT_ZONE) throw new AvailabilityZoneNotFound(zone);
   }
 
-  async create(caller: AuthContext, changes: NetworkChanges): Promise<NetworkRecord> {
+  /** `id` is chosen by the caller only for the bootstrap's networks (see bootstrap-network.ts). */
+  async create(caller: AuthContext, changes: NetworkChanges, id = randomUUID()): Promise<NetworkRecord> {
     this.#checkPolicy(caller, "create", changes);
     this.#checkZones(changes.availability_zone_hints);
     const mtu = changes.mtu ?? DEFAULT_MTU;
     if (mtu < 68)
       throw new InvalidInput(`Invalid input for mtu. Reason: '${mtu}' is too small - must be at least '68'.`);
     const now = neutronTime();
-    const id = randomUUID();
     await this.repo.insertNetwork({
       id,
       project_id: ownerOf(caller, changes.project_id),

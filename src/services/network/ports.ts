@@ -47,7 +47,8 @@ export interface PortRecord extends StandardAttributes {
   name: string;
   mac_address: string;
   admin_state_up: boolean;
-  status: "DOWN";
+  /** ACTIVE once the server it is plugged into runs (nimbus has no agent to wait for). */
+  status: "DOWN" | "ACTIVE";
   device_id: string;
   device_owner: string;
   fixed_ips: FixedIp[];
@@ -103,7 +104,7 @@ function toRecord(row: PortRow, ips: AllocationRow[], tags: string[], groups: st
     description: row.description,
     mac_address: row.mac_address,
     admin_state_up: row.admin_state_up === 1,
-    status: "DOWN",
+    status: row.status === "ACTIVE" ? "ACTIVE" : "DOWN",
     device_id: row.device_id,
     device_owner: row.device_owner,
     fixed_ips: ips.map((a) => ({ subnet_id: a.subnet_id, ip_address: a.ip_address })),
@@ -448,8 +449,40 @@ export class Ports {
       }
       checkRevision(expectedRevision, row.revision_number);
       for (const guard of this.deleteGuards) await guard(trx, row);
-      await this.repo.replaceTags(id, [], trx);
-      await this.repo.deletePort(id, trx);
+      await this.deleteIn(trx, id);
     });
+  }
+
+  /** Deletes a port and what hangs off it, inside the caller's transaction (no policy: the caller checked). */
+  async deleteIn(trx: Transaction<Database>, id: string): Promise<void> {
+    await this.repo.replaceTags(id, [], trx);
+    await this.repo.deletePort(id, trx);
+  }
+
+  /**
+   * Plugs a port into a device or unplugs it (all empty), as Nova updates the ports of a
+   * server: device_id, device_owner and the binding. A bound port of a running server is
+   * ACTIVE; nimbus has no agent whose report it must wait for.
+   */
+  async setDevice(
+    trx: Transaction<Database>,
+    id: string,
+    device: { deviceId: string; deviceOwner: string; hostId: string; active: boolean },
+  ): Promise<void> {
+    const row = await this.repo.findPort(id, trx);
+    if (!row) throw new PortNotFound(id);
+    await this.repo.updatePort(
+      id,
+      {
+        device_id: device.deviceId,
+        device_owner: device.deviceOwner,
+        binding_host_id: device.hostId,
+        binding_vif_type: vifType(device.hostId),
+        status: device.active ? "ACTIVE" : "DOWN",
+        revision_number: row.revision_number + 1,
+        updated_at: neutronTime(),
+      },
+      trx,
+    );
   }
 }

@@ -11,6 +11,7 @@ import * as authFailures from "./0010-auth-failures.js";
 import * as network from "./0011-network.js";
 import * as securityGroups from "./0012-security-groups.js";
 import * as routers from "./0013-routers.js";
+import * as serverPorts from "./0014-server-ports.js";
 
 /** Every migration, in order. Names sort lexically, as Kysely's migrator requires. */
 export const migrations: Record<string, Migration> = {
@@ -26,4 +27,5 @@ export const migrations: Record<string, Migration> = {
   "0011-network": network,
   "0012-security-groups": securityGroups,
   "0013-routers": routers,
+  "0014-server-ports": serverPorts,
 };

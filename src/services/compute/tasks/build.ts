@@ -1,10 +1,8 @@
 import type { TaskHandler } from "../../../tasks/engine.js";
-import type { NetworkRequest } from "../../network/network-service.js";
 import { PowerState, VmState } from "../vm-states.js";
 import type { TaskSupport } from "./support.js";
 
 interface BuildPayload {
-  networks: NetworkRequest[];
   /** A host the admin asked for (2.74), else the scheduler picks. */
   host: string | null;
 }
@@ -20,10 +18,9 @@ export function buildTask(s: TaskSupport): TaskHandler<BuildPayload> {
         await s.set(instance.uuid, { host, node: host, availability_zone: zone, task_state: "networking" });
       },
       async (ctx) => {
+        // the ports were made with the server; binding them to its host plugs them in
         const instance = await s.row(ctx);
-        await s.network.allocate(instance.uuid, ctx.payload.networks);
-        // a delete that ran meanwhile released nothing we just took: give it back
-        if (!(await s.present(instance.uuid))) await s.network.release(instance.uuid);
+        await s.network.bind(instance.uuid, instance.host ?? "");
         await s.set(instance.uuid, { task_state: "block_device_mapping" });
       },
       async (ctx) => {

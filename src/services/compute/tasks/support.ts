@@ -5,7 +5,7 @@ import type { InstanceRow, InstanceUpdate } from "../../../store/schema.js";
 import { TaskCancelled, type TaskContext } from "../../../tasks/engine.js";
 import type { Driver, GuestSpec } from "../../../virt/driver.js";
 import type { DriverRegistry } from "../../../virt/registry.js";
-import type { NetworkService } from "../../network/network-service.js";
+import type { InstanceNetworking } from "../../network/instance-networking.js";
 import { DEFAULT_AZ } from "../compute-service.js";
 import { selectHost } from "../host-service.js";
 import type { Instance } from "../instance.js";
@@ -20,7 +20,7 @@ export class TaskSupport {
     readonly instances: InstanceRepository,
     readonly actions: InstanceActionRepository,
     readonly drivers: DriverRegistry,
-    readonly network: NetworkService,
+    readonly network: InstanceNetworking,
     readonly images: ComputePorts["images"],
     readonly zones: ComputePorts["zones"],
   ) {}

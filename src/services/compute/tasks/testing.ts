@@ -8,7 +8,8 @@ import { FakeDriver } from "../../../virt/fake/driver.js";
 import { DriverRegistry } from "../../../virt/registry.js";
 import type { ImageService } from "../../image/image-service.js";
 import { ALICE, openImageTestService } from "../../image/testing.js";
-import { NetworkService } from "../../network/network-service.js";
+import { InstanceNetworking } from "../../network/instance-networking.js";
+import { NeutronService } from "../../network/neutron-service.js";
 import { HostService } from "../host-service.js";
 import { PowerState, VmState } from "../vm-states.js";
 import { registerComputeTasks } from "./index.js";
@@ -58,7 +59,7 @@ export async function openTaskKit(): Promise<TaskKit> {
   const engine = new TaskEngine(db, silent, { pollMs: 5 });
   registerComputeTasks(
     engine,
-    new TaskSupport(db, instances, actions, drivers, new NetworkService(db), images, {
+    new TaskSupport(db, instances, actions, drivers, new InstanceNetworking(new NeutronService(db)), images, {
       of: async (hosts) => new Map(hosts.map((h) => [h, "nova"])),
     }),
   );
