@@ -186,7 +186,7 @@ async function adoptGuests(compute: ComputeService, driver: FakeDriver): Promise
         rootGb: instance.flavor.root_gb,
         userData: instance.userData,
         keyData: instance.keyData,
-        addresses: instance.addresses.map((a) => a.address),
+        addresses: instance.addresses.filter((a) => a.type === "fixed").map((a) => a.address),
       },
       instance.powerState as never,
     );

@@ -54,7 +54,7 @@ export class InstancePortRepository {
   }
 
   /**
-   * The fixed addresses of each server, by NIC order and within a NIC IPv4 first, then by subnet age, keyed
+   * The addresses of each server (fixed, each followed by the floating IPs mapped to it), by NIC order and within a NIC IPv4 first, then by subnet age, keyed
    * by the network's name as nova's `addresses` are.
    */
   async addressesOf(
@@ -84,15 +84,26 @@ export class InstancePortRepository {
       .orderBy("s.created_at")
       .orderBy("s.id")
       .execute();
+    const floating = await ex
+      .selectFrom("floatingips as f")
+      .innerJoin("instance_ports as ip", "ip.port_id", "f.fixed_port_id")
+      .select(["ip.instance_uuid", "f.fixed_port_id", "f.fixed_ip_address", "f.floating_ip_address"])
+      .where("ip.instance_uuid", "in", uuids)
+      .where("ip.plugged", "=", 1)
+      .orderBy("f.floating_ip_address")
+      .execute();
     for (const row of rows) {
       const list = out.get(row.instance_uuid) ?? [];
-      list.push({
+      const entry = {
         network: row.network,
-        address: row.ip_address,
         mac: row.mac_address,
-        version: row.ip_version === 6 ? 6 : 4,
         portId: row.port_id,
-      });
+      };
+      list.push({ ...entry, address: row.ip_address, version: row.ip_version === 6 ? 6 : 4, type: "fixed" });
+      // a floating IP follows the fixed address it maps to, in that address's network
+      for (const f of floating)
+        if (f.fixed_port_id === row.port_id && f.fixed_ip_address === row.ip_address)
+          list.push({ ...entry, address: f.floating_ip_address, version: 4, type: "floating" });
       out.set(row.instance_uuid, list);
     }
     return out;

@@ -106,6 +106,32 @@ describe("server create on Neutron networks", () => {
     await neutron("DELETE", `/ports/${port.id}`);
   });
 
+  it("shows a floating IP after the fixed address it maps to (through the bootstrap's router1)", async () => {
+    const r = await create([{ uuid: NETWORK_ID }]);
+    const id = r.json.server.id;
+    await h.drain();
+    const [port] = await portsOf(id);
+    const v4 = port.fixed_ips.find((ip: { ip_address: string }) => !ip.ip_address.includes(":")).ip_address;
+    const { floatingip } = await neutron("POST", "/floatingips", {
+      floatingip: { floating_network_id: PUBLIC_NETWORK_ID, port_id: port.id },
+    });
+    expect(floatingip.floating_ip_address).toMatch(/^172\.24\.4\./);
+    const addresses = (await h.show(id)).addresses.private;
+    const at = addresses.findIndex((a: { addr: string }) => a.addr === v4);
+    expect(addresses[at + 1]).toEqual({
+      version: 4,
+      addr: floatingip.floating_ip_address,
+      "OS-EXT-IPS:type": "floating",
+      "OS-EXT-IPS-MAC:mac_addr": port.mac_address,
+    });
+    await neutron("DELETE", `/floatingips/${floatingip.id}`);
+    expect((await h.show(id)).addresses.private.map((a: { addr: string }) => a.addr)).not.toContain(
+      floatingip.floating_ip_address,
+    );
+    await h.call({ method: "DELETE", url: `/servers/${id}` });
+    await h.drain();
+  });
+
   it("takes a requested fixed IP and refuses one already in use", async () => {
     const r = await create([{ uuid: NETWORK_ID, fixed_ip: "10.0.0.40" }]);
     expect(r.status).toBe(202);

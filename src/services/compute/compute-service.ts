@@ -998,7 +998,8 @@ export class ComputeService {
       throw new Conflict(`Cannot 'get_diagnostics' instance ${uuid} while it is in power state ${state}`);
     }
     // one NIC per port, however many addresses it holds
-    const nics = instance.addresses.filter((a, i, all) => all.findIndex((b) => b.portId === a.portId) === i);
+    const fixed = instance.addresses.filter((a) => a.type === "fixed");
+    const nics = fixed.filter((a, i, all) => all.findIndex((b) => b.portId === a.portId) === i);
     const found = await driver.diagnostics(uuid, nics);
     return { ...found, config_drive: instance.configDrive !== "" };
   }

@@ -17,8 +17,10 @@ export interface InstanceAddress {
   address: string;
   mac: string;
   version: 4 | 6;
-  /** The Neutron port that holds it. */
+  /** The Neutron port that holds it (a floating one: the port it is associated with). */
   portId: string;
+  /** nova's OS-EXT-IPS:type: the port's own address, or a floating IP mapped to it. */
+  type: "fixed" | "floating";
 }
 
 export interface InstanceFault {

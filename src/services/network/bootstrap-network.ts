@@ -20,8 +20,9 @@ export interface NetworkBootstrap {
 /**
  * Lays out a fresh cloud's networks as devstack does: an external `public` network
  * (172.24.4.0/24, owned by admin) and the demo project's `private` network with an IPv4
- * subnet (10.0.0.0/22: room for a thousand servers) and a SLAAC IPv6 subnet, so that
- * `server create` with no network choice lands on `private` as it does on a devstack.
+ * subnet (10.0.0.0/22: room for a thousand servers) and a SLAAC IPv6 subnet, joined to
+ * `public` by `router1`, so that `server create` with no network choice lands on
+ * `private` and its servers can take floating IPs, as on a devstack.
  * Runs once: a cloud that has any network is left as it is.
  */
 export async function bootstrapNetworks(neutron: NeutronService, projects: NetworkBootstrap): Promise<void> {
@@ -54,7 +55,7 @@ export async function bootstrapNetworks(neutron: NeutronService, projects: Netwo
     { name: "private", project_id: projects.demoProjectId },
     PRIVATE_NETWORK_ID,
   );
-  await neutron.subnets.create(admin, {
+  const v4 = await neutron.subnets.create(admin, {
     network_id: priv.id,
     project_id: projects.demoProjectId,
     name: "private-subnet",
@@ -62,7 +63,7 @@ export async function bootstrapNetworks(neutron: NeutronService, projects: Netwo
     cidr: "10.0.0.0/22",
     gateway_ip: "10.0.0.1",
   });
-  await neutron.subnets.create(admin, {
+  const v6 = await neutron.subnets.create(admin, {
     network_id: priv.id,
     project_id: projects.demoProjectId,
     name: "ipv6-private-subnet",
@@ -71,4 +72,11 @@ export async function bootstrapNetworks(neutron: NeutronService, projects: Netwo
     ipv6_ra_mode: "slaac",
     ipv6_address_mode: "slaac",
   });
+  // router1 joins private to public, so the demo project's servers can take floating IPs
+  const router = await neutron.routers.create(admin, {
+    name: "router1",
+    project_id: projects.demoProjectId,
+    external_gateway_info: { network_id: PUBLIC_NETWORK_ID },
+  });
+  for (const subnet of [v4, v6]) await neutron.routers.addInterface(admin, router.id, { subnet_id: subnet.id });
 }

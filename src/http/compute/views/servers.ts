@@ -69,7 +69,7 @@ function addresses(instance: Instance, v: ViewContext) {
   for (const a of instance.addresses) {
     const list = out[a.network] ?? [];
     const entry: Record<string, unknown> = { version: a.version, addr: a.address };
-    if (!basic(v)) Object.assign(entry, { "OS-EXT-IPS:type": "fixed", "OS-EXT-IPS-MAC:mac_addr": a.mac });
+    if (!basic(v)) Object.assign(entry, { "OS-EXT-IPS:type": a.type, "OS-EXT-IPS-MAC:mac_addr": a.mac });
     list.push(entry);
     out[a.network] = list;
   }

@@ -82,7 +82,7 @@ export class TaskSupport {
       rootGb: flavor.root_gb,
       userData: instance.userData,
       keyData: instance.keyData,
-      addresses: instance.addresses.map((a) => a.address),
+      addresses: instance.addresses.filter((a) => a.type === "fixed").map((a) => a.address),
     };
   }
 
