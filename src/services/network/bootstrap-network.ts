@@ -78,5 +78,6 @@ export async function bootstrapNetworks(neutron: NeutronService, projects: Netwo
     project_id: projects.demoProjectId,
     external_gateway_info: { network_id: PUBLIC_NETWORK_ID },
   });
-  for (const subnet of [v4, v6]) await neutron.routers.addInterface(admin, router.id, { subnet_id: subnet.id });
+  for (const subnet of [v4, v6])
+    await neutron.routers.addInterface(admin, router.id, { subnet_id: subnet.id });
 }
