@@ -183,7 +183,9 @@ describe.skipIf(!haveClients)("openstack router and floating ip commands against
     await demo.openstack(["router", "unset", "--external-gateway", "r1"]);
     expect((await demo.json(["router", "show", "r1"])).external_gateway_info).toBeNull();
     await demo.openstack(["router", "delete", "r1"]);
-    expect(await demo.json(["router", "list"])).toEqual([]);
+    // what is left is the bootstrap's router1, as on a devstack
+    const left: Array<Record<string, string>> = await demo.json(["router", "list"]);
+    expect(left.map((r) => r.Name)).toEqual(["router1"]);
     // nothing of the router or the floating IP is left on the external network
     expect(await admin.json(["port", "list", "--network", "ext-net"])).toEqual([]);
   }, 240_000);
