@@ -233,7 +233,8 @@ async function createFixtures(url: string): Promise<Fixtures> {
   const servers: string[] = [];
   for (const name of ["fuzz-1", "fuzz-2", "fuzz-3", BACKTRACKING_NAME]) {
     const created = await compute(member, "POST", "/servers", {
-      server: { name, flavorRef: smallest, imageRef: bootable },
+      // the member has the bootstrap's private network too: name one, as nova then requires
+      server: { name, flavorRef: smallest, imageRef: bootable, networks: [{ uuid: neutronNetwork }] },
     });
     servers.push(created.server.id);
   }
