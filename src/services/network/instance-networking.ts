@@ -24,6 +24,16 @@ export type NicPlan =
   | { networkId: string; fixedIp?: string; tag?: string }
   | { portId: string; tag?: string };
 
+/** nova's NoMoreFixedIps: a server create answers it with 409, os-interface with 400. */
+class NoMoreFixedIps extends Conflict {
+  constructor(networkId: string) {
+    super(`No fixed IP addresses available for network: ${networkId}`);
+  }
+}
+
+/** nova's FixedIpAlreadyInUse, lost in a race: a server create answers it with 400, os-interface with 409. */
+class FixedIpTaken extends InvalidInput {}
+
 /** What `POST /servers/{id}/os-interface` asks for. */
 export interface InterfaceRequest {
   netId?: string;
@@ -242,9 +252,8 @@ export class InstanceNetworking {
       });
     } catch (error) {
       if (error instanceof IpAddressAlreadyAllocated)
-        throw new InvalidInput(`Fixed IP address ${error.ip} is already in use on instance.`);
-      if (error instanceof IpAddressGenerationFailure)
-        throw new Conflict(`No fixed IP addresses available for network: ${nic.networkId}`);
+        throw new FixedIpTaken(`Fixed IP address ${error.ip} is already in use on instance.`);
+      if (error instanceof IpAddressGenerationFailure) throw new NoMoreFixedIps(nic.networkId);
       // a fixed IP outside the network's subnets, and the like: nova passes Neutron's word on
       if (error instanceof ServiceError && error.category !== "invalid")
         throw new InvalidInput(error.message);
@@ -344,10 +353,8 @@ export class InstanceNetworking {
       await repo.transaction((trx) => this.allocate(trx, ctx, device, [nic], position));
     } catch (error) {
       // os-interface answers a full network with 400, a lost race for an address with 409
-      if (error instanceof Conflict && error.message.startsWith("No fixed IP"))
-        throw new InvalidInput(error.message);
-      if (error instanceof InvalidInput && error.message.startsWith("Fixed IP address"))
-        throw new Conflict(error.message);
+      if (error instanceof NoMoreFixedIps) throw new InvalidInput(error.message);
+      if (error instanceof FixedIpTaken) throw new Conflict(error.message);
       throw error;
     }
     if (device.host) await this.bind(device.instanceUuid, device.host);

@@ -13,8 +13,8 @@ import { Tags } from "./tags.js";
 
 /**
  * Neutron's core model (networks, subnets, ports with IPAM, tags) and its L3 resources
- * (routers, floating IPs) over one store. Not the older NetworkService: compute keeps
- * allocating from that until it asks this one.
+ * (routers, floating IPs) and security groups over one store. Servers take their ports
+ * from it through InstanceNetworking.
  */
 export class NeutronService {
   readonly networks: Networks;
