@@ -129,6 +129,8 @@ export async function startNimbus(
       hypervisors: new HypervisorService(db, hosts, drivers),
       usage: new TenantUsageService(db),
       aggregates,
+      network,
+      neutron,
     }),
   );
 

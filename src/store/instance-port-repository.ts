@@ -54,6 +54,28 @@ export class InstancePortRepository {
   }
 
   /**
+   * The security group names of each server's ports, once per port holding a group (nova's
+   * get_instances_security_groups_bindings), in NIC order; a group without a name shows its id.
+   */
+  async securityGroupsOf(uuids: readonly string[], ex: Executor = this.db): Promise<Map<string, string[]>> {
+    const out = new Map<string, string[]>();
+    if (uuids.length === 0) return out;
+    const rows = await ex
+      .selectFrom("instance_ports as ip")
+      .innerJoin("port_security_groups as psg", "psg.port_id", "ip.port_id")
+      .innerJoin("security_groups as g", "g.id", "psg.security_group_id")
+      .select(["ip.instance_uuid", "g.id", "g.name"])
+      .where("ip.instance_uuid", "in", uuids)
+      .orderBy("ip.position")
+      .orderBy("g.name")
+      .orderBy("g.id")
+      .execute();
+    for (const row of rows)
+      out.set(row.instance_uuid, [...(out.get(row.instance_uuid) ?? []), row.name || row.id]);
+    return out;
+  }
+
+  /**
    * The addresses of each server (fixed, each followed by the floating IPs mapped to it), by NIC order and within a NIC IPv4 first, then by subnet age, keyed
    * by the network's name as nova's `addresses` are.
    */

@@ -365,11 +365,13 @@ export class InstanceRepository {
   async hydrate(rows: InstanceRow[], executor: Executor = this.db): Promise<Instance[]> {
     if (rows.length === 0) return [];
     const uuids = rows.map((r) => r.uuid);
-    const [meta, tags, faults, addrBy] = await Promise.all([
+    const nics = new InstancePortRepository(this.db);
+    const [meta, tags, faults, addrBy, groupsBy] = await Promise.all([
       executor.selectFrom("instance_metadata").selectAll().where("instance_uuid", "in", uuids).execute(),
       executor.selectFrom("instance_tags").selectAll().where("instance_uuid", "in", uuids).execute(),
       executor.selectFrom("instance_faults").selectAll().where("instance_uuid", "in", uuids).execute(),
-      new InstancePortRepository(this.db).addressesOf(uuids, executor),
+      nics.addressesOf(uuids, executor),
+      nics.securityGroupsOf(uuids, executor),
     ]);
     const metaBy = new Map<string, Record<string, string>>();
     for (const m of meta) {
@@ -385,6 +387,7 @@ export class InstanceRepository {
         tags: (tagsBy.get(row.uuid) ?? []).sort(),
         fault: faults.find((f) => f.instance_uuid === row.uuid),
         addresses: addrBy.get(row.uuid) ?? [],
+        securityGroups: groupsBy.get(row.uuid) ?? [],
       }),
     );
   }

@@ -53,6 +53,21 @@ const admin = (method: Row["method"], path: string, ok: number, rest: Partial<Ro
 /** The refused cells' aggregate: nova checks the policy before it looks the aggregate up. */
 const anyAggregate: Row["target"] = (_seed, fx) => ({ aggregate: "1", host: fx.host });
 
+/**
+ * A row of nova's network proxies (to 2.35): the policy is checked against the caller's own
+ * project, and another project's resource is one Neutron does not show the caller (404).
+ */
+const proxy = (method: Row["method"], path: string, rule: "any" | "reader" | "member", ok: number): Row => {
+  const expect = byRule(rule, ok, "hidden");
+  // the policy comes first: who it refuses is refused whatever the target
+  for (const role of Object.keys(expect.own) as Array<keyof typeof expect.own>)
+    if (expect.own[role] === 403) expect.foreign[role] = 403;
+  return { api: "compute", method, path, version: "2.35", expect };
+};
+
+/** The id of the side's private network: the foreign project's is hidden from the own project. */
+const networkOf: Row["target"] = (seed) => ({ networkId: seed.networkId });
+
 const freshServer: Row["fresh"] = async (fx, side) => ({ server: await fx.server(side) });
 
 const createBody = (extra: Record<string, unknown> = {}, server: Record<string, unknown> = {}) => ({
@@ -181,6 +196,108 @@ export const computeRows: Row[] = [
       return { server, port: list.json.interfaceAttachments[0].port_id };
     },
   }),
+  // nova's security group and floating IP proxies of Neutron (to 2.35) and the server's side
+  server({ method: "GET", path: "/servers/{server}/os-security-groups", rule: "reader", ok: 200 }),
+  action("addSecurityGroup", "member", 202, null, {
+    body: (t) => ({ name: t.securityGroup }),
+    fresh: async (fx, side) => ({
+      server: await fx.server(side),
+      securityGroup: await fx.securityGroup(side),
+    }),
+  }),
+  action("removeSecurityGroup", "member", 202, null, {
+    body: (t) => ({ name: t.securityGroup }),
+    fresh: async (fx, side) => {
+      const server = await fx.server(side);
+      const securityGroup = await fx.securityGroup(side);
+      await fx.send({
+        api: "compute",
+        method: "POST",
+        path: `/servers/${server}/action`,
+        as: "admin",
+        body: { addSecurityGroup: { name: securityGroup } },
+      });
+      return { server, securityGroup };
+    },
+  }),
+  action("addFloatingIp", "member", 202, null, {
+    body: (t) => ({ address: t.floatingAddress }),
+    fresh: async (fx, side) => ({
+      server: await fx.server(side),
+      floatingAddress: (await fx.floatingIp(side)).address,
+    }),
+  }),
+  action("removeFloatingIp", "member", 202, null, {
+    body: (t) => ({ address: t.floatingAddress }),
+    fresh: async (fx, side) => {
+      const server = await fx.server(side);
+      return { server, floatingAddress: (await fx.floatingIp(side, server)).address };
+    },
+  }),
+  { ...proxy("GET", "/os-security-groups", "reader", 200), ownOnly: true },
+  {
+    ...proxy("POST", "/os-security-groups", "member", 200),
+    ownOnly: true,
+    body: () => ({ security_group: { name: uniqueName(), description: "matrix" } }),
+  },
+  proxy("GET", "/os-security-groups/{securityGroup}", "reader", 200),
+  {
+    ...proxy("PUT", "/os-security-groups/{securityGroup}", "member", 200),
+    body: () => ({ security_group: { name: uniqueName(), description: "renamed" } }),
+  },
+  {
+    ...proxy("DELETE", "/os-security-groups/{securityGroup}", "member", 202),
+    fresh: async (fx, side) => ({ securityGroup: await fx.securityGroup(side) }),
+  },
+  {
+    ...proxy("POST", "/os-security-group-rules", "member", 200),
+    body: (t) => ({
+      security_group_rule: {
+        parent_group_id: t.securityGroup,
+        ip_protocol: "tcp",
+        from_port: 22,
+        to_port: 22,
+      },
+    }),
+    fresh: async (fx, side) => ({ securityGroup: await fx.securityGroup(side) }),
+  },
+  {
+    ...proxy("DELETE", "/os-security-group-rules/{rule}", "member", 202),
+    // the refused cells' rule: any uuid, since nova checks the policy before it looks
+    target: () => ({ rule: "0b7c3c5e-6d0f-4d35-9a43-1f7a2a9b6c11" }),
+    fresh: async (fx, side) => {
+      const securityGroup = await fx.securityGroup(side);
+      const created = await fx.send({
+        api: "compute",
+        method: "POST",
+        path: "/os-security-group-rules",
+        as: "admin",
+        version: "2.35",
+        body: {
+          security_group_rule: {
+            parent_group_id: securityGroup,
+            ip_protocol: "tcp",
+            from_port: 80,
+            to_port: 80,
+          },
+        },
+      });
+      return { rule: created.json.security_group_rule.id };
+    },
+  },
+  { ...proxy("GET", "/os-floating-ip-pools", "any", 200), ownOnly: true },
+  { ...proxy("GET", "/os-floating-ips", "reader", 200), ownOnly: true },
+  { ...proxy("POST", "/os-floating-ips", "member", 200), ownOnly: true, body: () => ({ pool: "public" }) },
+  proxy("GET", "/os-floating-ips/{floatingIp}", "reader", 200),
+  {
+    ...proxy("DELETE", "/os-floating-ips/{floatingIp}", "member", 202),
+    fresh: async (fx, side) => ({ floatingIp: (await fx.floatingIp(side)).id }),
+  },
+  { ...proxy("GET", "/os-networks", "reader", 200), ownOnly: true },
+  { ...proxy("GET", "/os-networks/{networkId}", "reader", 200), target: networkOf },
+  { ...proxy("GET", "/os-tenant-networks", "reader", 200), ownOnly: true },
+  { ...proxy("GET", "/os-tenant-networks/{networkId}", "reader", 200), target: networkOf },
+
   server({ method: "GET", path: "/servers/{server}/metadata", rule: "reader", ok: 200 }),
   server({
     method: "POST",

@@ -7,6 +7,7 @@
  */
 
 import { randomUUID } from "node:crypto";
+import { PUBLIC_NETWORK_ID } from "../../src/services/network/bootstrap-network.js";
 import {
   ADMIN_PASSWORD,
   type Caller,
@@ -48,6 +49,8 @@ export interface Seed {
   server: string;
   serverName: string;
   network: string;
+  /** The id of that network. */
+  networkId: string;
   /** The server's first port (os-interface). */
   port: string;
   /** The request id of the server's create action. */
@@ -68,6 +71,11 @@ export interface Seed {
   imageName: string;
   /** A community image with data, owned by the project. */
   communityImage: string;
+  /** A security group of the project besides its default one. */
+  securityGroup: string;
+  /** A floating IP of the project from `public`, not associated. */
+  floatingIp: string;
+  floatingAddress: string;
 }
 
 export interface Self {
@@ -105,6 +113,9 @@ export interface Fixture {
   flavor(side: Side, options?: { access?: boolean }): Promise<string>;
   keypair(side: Side): Promise<string>;
   group(side: Side): Promise<string>;
+  securityGroup(side: Side): Promise<string>;
+  /** A new floating IP of the side's project, associated with the server's first port when one is named. */
+  floatingIp(side: Side, server?: string): Promise<{ id: string; address: string }>;
   image(side: Side, options?: { data?: boolean; visibility?: string; tag?: string }): Promise<string>;
   project(): Promise<string>;
   user(): Promise<string>;
@@ -265,6 +276,27 @@ export async function policyFixture(): Promise<Fixture> {
     as: "other",
     body: { subnet: { network_id: net.json.network.id, ip_version: 4, cidr: "192.168.10.0/24" } },
   });
+  // ... and a router to the public network, so that they can have floating IPs
+  const router = await harness.call({
+    method: "POST",
+    url: "/network/v2.0/routers",
+    as: "other",
+    body: { router: { name: "other-router", external_gateway_info: { network_id: PUBLIC_NETWORK_ID } } },
+  });
+  await harness.call({
+    method: "PUT",
+    url: `/network/v2.0/routers/${router.json.router.id}/add_router_interface`,
+    as: "other",
+    body: {
+      subnet_id: (
+        await harness.call({
+          method: "GET",
+          url: `/network/v2.0/subnets?network_id=${net.json.network.id}`,
+          as: "other",
+        })
+      ).json.subnets[0].id,
+    },
+  });
 
   const portOf = async (serverId: string): Promise<string> =>
     (await must({ api: "compute", method: "GET", path: `/servers/${serverId}/os-interface`, as: "admin" }))
@@ -331,6 +363,27 @@ export async function policyFixture(): Promise<Fixture> {
       body: { server_group: { name: unique(`${side}-group`), policies: ["affinity"] } },
     });
     return created.json.server_group.id as string;
+  };
+
+  const neutron = async (side: Side, method: "POST" | "PUT", url: string, body: unknown) => {
+    const res = await harness.call({ method, url: `/network/v2.0${url}`, as: caller[side], body });
+    if (res.status >= 300)
+      throw new Error(`seeding ${method} ${url} answered ${res.status}: ${JSON.stringify(res.json)}`);
+    return res.json;
+  };
+
+  const securityGroup = async (side: Side) =>
+    (await neutron(side, "POST", "/security-groups", { security_group: { name: unique(`${side}-sg`) } }))
+      .security_group.id as string;
+
+  const floatingIp = async (side: Side, server?: string) => {
+    const port = server === undefined ? undefined : await portOf(server);
+    const fip = (
+      await neutron(side, "POST", "/floatingips", {
+        floatingip: { floating_network_id: PUBLIC_NETWORK_ID, ...(port && { port_id: port }) },
+      })
+    ).floatingip;
+    return { id: fip.id as string, address: fip.floating_ip_address as string };
   };
 
   const image = async (side: Side, options: { data?: boolean; visibility?: string; tag?: string } = {}) => {
@@ -407,6 +460,7 @@ export async function policyFixture(): Promise<Fixture> {
     });
     const imageId = await image(side);
     const imageShown = await must({ api: "image", method: "GET", path: `/images/${imageId}`, as: "admin" });
+    const fip = await floatingIp(side);
     return {
       project: projectOf[side],
       user: side === "own" ? self.member.user : stranger.user,
@@ -415,6 +469,9 @@ export async function policyFixture(): Promise<Fixture> {
       serverName: shown.name,
       network: Object.keys(shown.addresses)[0]!,
       port: await portOf(serverId),
+      networkId: (
+        await must({ api: "compute", method: "GET", path: `/servers/${serverId}/os-interface`, as: "admin" })
+      ).json.interfaceAttachments[0].net_id,
       requestId: actions.json.instanceActions[0].request_id,
       metaKey,
       metaValue,
@@ -429,6 +486,9 @@ export async function policyFixture(): Promise<Fixture> {
       image: imageId,
       imageName: imageShown.json.name,
       communityImage: await image(side, { visibility: "community" }),
+      securityGroup: await securityGroup(side),
+      floatingIp: fip.id,
+      floatingAddress: fip.address,
     };
   };
 
@@ -475,12 +535,16 @@ export async function policyFixture(): Promise<Fixture> {
         foreignSeed.flavorName,
         foreignSeed.image,
         foreignSeed.imageName,
+        foreignSeed.securityGroup,
+        foreignSeed.floatingIp,
       ].filter((s) => s !== ""),
     unique,
     server,
     flavor,
     keypair,
     group,
+    securityGroup,
+    floatingIp,
     image,
     async project() {
       const created = await must({

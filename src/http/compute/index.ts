@@ -6,6 +6,8 @@ import type { HypervisorService } from "../../services/compute/hypervisor-servic
 import type { KeypairService } from "../../services/compute/keypair-service.js";
 import type { ServerGroupService } from "../../services/compute/server-group-service.js";
 import type { TenantUsageService } from "../../services/compute/tenant-usage.js";
+import type { InstanceNetworking } from "../../services/network/instance-networking.js";
+import type { NeutronService } from "../../services/network/neutron-service.js";
 import type { QuotaService } from "../../services/quota/quota-service.js";
 import { aggregateRoutes } from "./aggregates.js";
 import { attachInterfaceRoutes } from "./attach-interfaces.js";
@@ -14,16 +16,19 @@ import { extensionRoutes } from "./extensions.js";
 import { flavorAccessRoutes, type ProjectExists } from "./flavor-access.js";
 import { flavorExtraSpecRoutes } from "./flavor-extra-specs.js";
 import { flavorRoutes } from "./flavors.js";
+import { floatingIpActions, floatingIpRoutes } from "./floating-ips.js";
 import { hostRoutes } from "./hosts.js";
 import { hypervisorRoutes } from "./hypervisors.js";
 import { instanceUsageAuditLogRoutes } from "./instance-usage-audit-log.js";
 import { keypairRoutes } from "./keypairs.js";
 import { limitRoutes } from "./limits.js";
 import { migrationRoutes } from "./migrations.js";
+import { networkRoutes } from "./networks.js";
 import { quotaClassSetRoutes } from "./quota-class-sets.js";
 import { quotaSetRoutes } from "./quota-sets.js";
 import { removedApiRoutes } from "./removed-apis.js";
 import type { ActionRouteDef, RouteDef } from "./router.js";
+import { securityGroupActions, securityGroupRoutes } from "./security-groups.js";
 import { serverActionRoutes } from "./server-actions.js";
 import { serverDiagnosticsRoutes } from "./server-diagnostics.js";
 import { serverExternalEventRoutes } from "./server-external-events.js";
@@ -46,15 +51,24 @@ export interface ComputeApiDeps {
   hypervisors: HypervisorService;
   usage: TenantUsageService;
   aggregates: AggregateService;
+  /** Nova's side of Neutron: servers' ports and the network proxies. */
+  network: InstanceNetworking;
+  neutron: NeutronService;
 }
 
 /** Every compute endpoint nimbus serves. */
 export function computeRoutes(deps: ComputeApiDeps): Array<RouteDef | ActionRouteDef> {
   return [
     ...serverRoutes(deps.compute),
-    serverActionRoutes(deps.compute),
+    serverActionRoutes(deps.compute, [
+      ...securityGroupActions(deps.compute, deps.network),
+      ...floatingIpActions(deps.compute, deps.network),
+    ]),
     ...ipRoutes(deps.compute),
     ...attachInterfaceRoutes(deps.compute),
+    ...securityGroupRoutes(deps.compute, deps.network),
+    ...floatingIpRoutes(deps.network),
+    ...networkRoutes(deps.neutron),
     ...serverMetadataRoutes(deps.compute),
     ...serverTagRoutes(deps.compute),
     ...instanceActionRoutes(deps.compute),

@@ -28,6 +28,20 @@ export function pageOf(query: Record<string, string[]>): Page {
 }
 
 /**
+ * `offset` as nova's common.limited reads it (the schema allows only digits); capped so
+ * the database gets an integer.
+ */
+export function offsetOf(query: Record<string, string[]>): number {
+  return Math.min(Number(lastValue(query, "offset") ?? 0), Number.MAX_SAFE_INTEGER);
+}
+
+/** nova's common.limited: the slice of a list that `offset` and `limit` ask for. */
+export function limited<T>(items: readonly T[], query: Record<string, string[]>): T[] {
+  const offset = offsetOf(query);
+  return items.slice(offset, offset + pageOf(query).limit);
+}
+
+/**
  * `<collection>_links` with the `next` link nova adds when a page came back full, its
  * marker being the last item's id; undefined when the page was not full.
  */

@@ -52,7 +52,8 @@ const policy = (name: string, rule: Policy["rule"] = "project_member"): Policy =
  * `POST /servers/{id}/action`: one entry per action key nimbus implements, with nova's
  * policy, success status and version range. Request bodies are validated by the router.
  */
-export function serverActionRoutes(compute: ComputeService): ActionRouteDef {
+/** Every server action: nova's own, then those other modules define (`more`). */
+export function serverActionRoutes(compute: ComputeService, more: readonly ActionDef[] = []): ActionRouteDef {
   /** Loads the server (404 when not visible), then checks the action's policy against its project. */
   const target = async (call: ComputeCall, p: Policy) => {
     const instance = await compute.get(call.auth, call.params.id!);
@@ -283,6 +284,7 @@ export function serverActionRoutes(compute: ComputeService): ActionRouteDef {
       },
     },
     { name: "resetNetwork", removed: true, status: 410, handler: () => undefined },
+    ...more,
   ];
   return { method: "POST", path: "/servers/{id}/action", actions };
 }

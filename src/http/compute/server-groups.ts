@@ -4,7 +4,7 @@ import {
   type ServerGroupRules,
   type ServerGroupService,
 } from "../../services/compute/server-group-service.js";
-import { lastValue, pageOf } from "./pagination.js";
+import { offsetOf, pageOf } from "./pagination.js";
 import { authorize, type Policy } from "./policy.js";
 import type { ComputeCall, RouteDef } from "./router.js";
 import { serverGroupView } from "./views/server-groups.js";
@@ -32,14 +32,6 @@ function createRequest(call: ComputeCall) {
   // the schema admits digit strings too; nova stores and shows an integer
   if (given.max_server_per_host !== undefined) rules.max_server_per_host = Number(given.max_server_per_host);
   return { name: body.name as string, policy: body.policy as ServerGroupPolicy, rules };
-}
-
-/**
- * `offset` as nova's common.limited reads it (the schema allows only digits); capped so
- * the database gets an integer.
- */
-function offsetOf(query: Record<string, string[]>): number {
-  return Math.min(Number(lastValue(query, "offset") ?? 0), Number.MAX_SAFE_INTEGER);
 }
 
 /** GET/POST /os-server-groups, GET/DELETE /os-server-groups/{id}. */

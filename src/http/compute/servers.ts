@@ -100,7 +100,10 @@ function createRequest(call: ComputeCall): CreateServerRequest {
     adminPass: body.adminPass as string | undefined,
     accessIPv4: body.accessIPv4 as string | undefined,
     accessIPv6: body.accessIPv6 as string | undefined,
-    securityGroups: (body.security_groups as Array<{ name: string }> | undefined)?.map((g) => g.name),
+    // nova keeps the names given, each once
+    securityGroups: (body.security_groups as Array<{ name?: string }> | undefined)
+      ?.map((g) => g.name ?? "")
+      .filter((name) => name !== ""),
     configDrive: isTrue(body.config_drive),
     trustedImageCertificates: body.trusted_image_certificates as string[] | null | undefined,
     hostname: body.hostname as string | undefined,
@@ -158,7 +161,8 @@ export function serverRoutes(compute: ComputeService): RouteDef[] {
             id: first.uuid,
             links: call.links.pair("servers", first.uuid),
             "OS-DCF:diskConfig": "MANUAL",
-            security_groups: first.securityGroups.map((name) => ({ name })),
+            // nova echoes what was asked for, or the group Neutron gives
+            security_groups: call.body.server.security_groups ?? [{ name: "default" }],
             adminPass: result.adminPass,
           },
         };

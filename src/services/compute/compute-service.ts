@@ -288,10 +288,7 @@ export class ComputeService {
     if (req.host !== undefined && !this.drivers.hosts.includes(req.host)) {
       throw new InvalidInput(`Compute host ${req.host} could not be found.`);
     }
-    for (const group of req.securityGroups ?? []) {
-      if (group !== "default")
-        throw new InvalidInput(`Unable to find security_group with name or id '${group}'`);
-    }
+    const securityGroups = await this.network.securityGroups.forCreate(ctx, req.securityGroups);
     const nics = await this.network.plan(ctx, req.networks, maxCount);
     await this.ports.quota.checkMetadataItems(projectId, Object.keys(req.metadata ?? {}).length);
     const groupUuid = await this.ports.serverGroups.hintedGroup(ctx, req.schedulerHints);
@@ -375,7 +372,7 @@ export class ComputeService {
           await this.instances.setFault(trx, uuid, 500, message, `NoValidHost: ${message}`);
           await this.actions.finish(actionId, "Error", trx);
         } else {
-          await this.network.allocate(trx, ctx, { instanceUuid: uuid, zone: az }, nics);
+          await this.network.allocate(trx, ctx, { instanceUuid: uuid, zone: az }, nics, { securityGroups });
           await this.engine.enqueue(trx, {
             kind: "build",
             instanceUuid: uuid,

@@ -65,6 +65,7 @@ export interface Instance {
   rootDeviceName: string | null;
   trustedCerts: string[] | null;
   schedulerHints: Record<string, unknown>;
+  /** The names of its ports' security groups (once per port), as nova reads them from Neutron. */
   securityGroups: string[];
   createdAt: string;
   updatedAt: string;
@@ -88,6 +89,7 @@ export interface InstanceParts {
   tags: string[];
   fault: InstanceFaultRow | undefined;
   addresses: InstanceAddress[];
+  securityGroups: string[];
 }
 
 export function toInstance(row: InstanceRow, parts: InstanceParts): Instance {
@@ -125,7 +127,7 @@ export function toInstance(row: InstanceRow, parts: InstanceParts): Instance {
     rootDeviceName: row.root_device_name,
     trustedCerts: row.trusted_certs ? JSON.parse(row.trusted_certs) : null,
     schedulerHints: JSON.parse(row.scheduler_hints),
-    securityGroups: JSON.parse(row.security_groups),
+    securityGroups: parts.securityGroups,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     launchedAt: row.launched_at,

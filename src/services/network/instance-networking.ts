@@ -5,6 +5,8 @@ import type { AuthContext } from "../context.js";
 import { Conflict, Forbidden, InvalidInput, NotFound, ServiceError } from "../errors.js";
 import { IpAddressAlreadyAllocated, IpAddressGenerationFailure } from "./errors.js";
 import type { NeutronService } from "./neutron-service.js";
+import { NovaFloatingIps } from "./nova-floating-ips.js";
+import { NovaSecurityGroups } from "./nova-security-groups.js";
 import type { PortRecord } from "./ports.js";
 import { DEFAULT_ZONE } from "./standard-attributes.js";
 
@@ -61,9 +63,15 @@ export interface Device {
  */
 export class InstanceNetworking {
   readonly instancePorts: InstancePortRepository;
+  /** nova's security group proxy and the groups of servers' ports. */
+  readonly securityGroups: NovaSecurityGroups;
+  /** nova's floating IP proxy and the add/removeFloatingIp actions. */
+  readonly floatingIps: NovaFloatingIps;
 
   constructor(private readonly neutron: NeutronService) {
     this.instancePorts = new InstancePortRepository(neutron.ports.repo.db);
+    this.securityGroups = new NovaSecurityGroups(neutron, this.instancePorts);
+    this.floatingIps = new NovaFloatingIps(neutron);
   }
 
   /** The networks a project may boot on without naming one: its own unshared ones and the shared ones. */
@@ -194,16 +202,20 @@ export class InstanceNetworking {
 
   /**
    * Gives a new server its NICs inside the create's transaction: a port made on each
-   * requested network (deleted with the server), or the user's port claimed (kept, only
-   * unbound, when the server goes). A race lost for an address or a full subnet is nova's
-   * error, and the whole create is undone with it.
+   * requested network (deleted with the server) in the security groups asked for (none:
+   * Neutron's default), or the user's port claimed as it is (kept, only unbound, when the
+   * server goes). A race lost for an address or a full subnet is nova's error, and the
+   * whole create is undone with it.
    */
   async allocate(
     trx: Transaction<Database>,
     ctx: AuthContext,
     device: Device,
     plan: readonly NicPlan[],
-    firstPosition = 0,
+    {
+      firstPosition = 0,
+      securityGroups = [],
+    }: { firstPosition?: number; securityGroups?: readonly string[] } = {},
   ): Promise<void> {
     const owner = `compute:${device.zone ?? DEFAULT_ZONE}`;
     for (const [i, nic] of plan.entries()) {
@@ -220,7 +232,7 @@ export class InstanceNetworking {
           active: false,
         });
       } else {
-        portId = await this.#createPort(trx, ctx, nic, device.instanceUuid, owner);
+        portId = await this.#createPort(trx, ctx, nic, device.instanceUuid, owner, securityGroups);
       }
       await this.instancePorts.insert(
         {
@@ -242,12 +254,14 @@ export class InstanceNetworking {
     nic: { networkId: string; fixedIp?: string },
     instanceUuid: string,
     owner: string,
+    securityGroups: readonly string[],
   ): Promise<string> {
     try {
       return await this.neutron.ports.createIn(trx, ctx, {
         network_id: nic.networkId,
         device_id: instanceUuid,
         device_owner: owner,
+        ...(securityGroups.length > 0 && { security_groups: [...securityGroups] }),
         ...(nic.fixedIp !== undefined && { fixed_ips: [{ ip_address: nic.fixedIp }] }),
       });
     } catch (error) {
@@ -350,7 +364,7 @@ export class InstanceNetworking {
     if (request.tag !== undefined) nic.tag = request.tag;
     const position = await this.instancePorts.nextPosition(device.instanceUuid);
     try {
-      await repo.transaction((trx) => this.allocate(trx, ctx, device, [nic], position));
+      await repo.transaction((trx) => this.allocate(trx, ctx, device, [nic], { firstPosition: position }));
     } catch (error) {
       // os-interface answers a full network with 400, a lost race for an address with 409
       if (error instanceof NoMoreFixedIps) throw new InvalidInput(error.message);

@@ -215,6 +215,8 @@ export function serverView(instance: Instance, v: ViewContext): Record<string, u
     if (field.not?.includes(v.kind)) continue;
     out[field.key] = field.value(instance, v);
   }
+  // nova shows security_groups only when the server's ports have some
+  if (instance.securityGroups.length === 0) delete out.security_groups;
   if (!PROGRESS_STATUSES.has(out.status as string)) delete out.progress;
   else out.progress = instance.progress;
   if (instance.fault && (out.status === "ERROR" || out.status === "DELETED")) {
