@@ -16,6 +16,7 @@ import {
   CliError,
   Clients,
   DEMO_PASSWORD,
+  failure,
   haveClients,
   login,
   type NimbusProcess,
@@ -39,17 +40,6 @@ let demoProjectId: string;
 /** Server id of the one server whose life the tests follow. */
 let serverId: string;
 let snapshotId: string;
-
-/** The CLI's error output, for asserting on a command that must fail. */
-async function failure(run: Promise<unknown>): Promise<CliError> {
-  try {
-    await run;
-  } catch (error) {
-    if (error instanceof CliError) return error;
-    throw error;
-  }
-  throw new Error("the command succeeded, but it was expected to fail");
-}
 
 /** `openstack server show` until the status is `status` (and no task is running). */
 async function waitForStatus(clients: Clients, server: string, status: string, timeoutMs = 30_000) {

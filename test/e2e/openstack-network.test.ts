@@ -4,21 +4,11 @@
  * deleted, with the CLI's own flags, and a second project kept out.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CliError, Clients, haveClients, type NimbusProcess, startNimbusProcess } from "./support.js";
+import { Clients, failure, haveClients, type NimbusProcess, startNimbusProcess } from "./support.js";
 
 let nimbus: NimbusProcess;
 let demo: Clients;
 let admin: Clients;
-
-async function failure(run: Promise<unknown>): Promise<CliError> {
-  try {
-    await run;
-  } catch (error) {
-    if (error instanceof CliError) return error;
-    throw error;
-  }
-  throw new Error("the command succeeded, but it was expected to fail");
-}
 
 describe.skipIf(!haveClients)("openstack network, subnet and port commands against nimbus serve", () => {
   beforeAll(async () => {

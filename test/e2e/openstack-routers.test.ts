@@ -4,84 +4,19 @@
  * to a private subnet, a floating IP associated with a port and released, everything
  * undone in order; and a second project that sees none of it.
  */
-import fs from "node:fs";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import YAML from "yaml";
 import {
-  ADMIN_PASSWORD,
-  CliError,
   Clients,
+  failure,
   haveClients,
-  login,
+  memberOfNewProject,
   type NimbusProcess,
-  request,
   startNimbusProcess,
 } from "./support.js";
-
-const OTHER_PASSWORD = "e2e-l3-other-secret";
 
 let nimbus: NimbusProcess;
 let demo: Clients;
 let admin: Clients;
-
-async function failure(run: Promise<unknown>): Promise<CliError> {
-  try {
-    await run;
-  } catch (error) {
-    if (error instanceof CliError) return error;
-    throw error;
-  }
-  throw new Error("the command succeeded, but it was expected to fail");
-}
-
-/** A member of a project of its own, with a clouds.yaml of its own beside nimbus's. */
-async function otherProject(): Promise<Clients> {
-  const { token } = await login(nimbus.url, "admin", ADMIN_PASSWORD, "admin");
-  const identity = (method: string, apiPath: string, body?: unknown) =>
-    request(nimbus.url, { method, path: `/identity/v3${apiPath}`, token, body });
-  const project = await identity("POST", "/projects", {
-    project: { name: "l3-other", domain_id: "default" },
-  });
-  expect(project.status, project.text).toBe(201);
-  const user = await identity("POST", "/users", {
-    user: {
-      name: "l3-other-user",
-      password: OTHER_PASSWORD,
-      domain_id: "default",
-      default_project_id: project.body.project.id,
-    },
-  });
-  expect(user.status, user.text).toBe(201);
-  const roles = await identity("GET", "/roles?name=member");
-  const grant = await identity(
-    "PUT",
-    `/projects/${project.body.project.id}/users/${user.body.user.id}/roles/${roles.body.roles[0].id}`,
-  );
-  expect(grant.status, grant.text).toBe(204);
-  const file = path.join(nimbus.dataDir, "l3-other-clouds.yaml");
-  fs.writeFileSync(
-    file,
-    YAML.stringify({
-      clouds: {
-        other: {
-          auth: {
-            auth_url: `${nimbus.url}/identity`,
-            username: "l3-other-user",
-            password: OTHER_PASSWORD,
-            project_name: "l3-other",
-            user_domain_name: "Default",
-            project_domain_name: "Default",
-          },
-          region_name: "RegionOne",
-          interface: "public",
-          identity_api_version: 3,
-        },
-      },
-    }),
-  );
-  return new Clients(nimbus.dataDir, "other", file);
-}
 
 describe.skipIf(!haveClients)("openstack router and floating ip commands against nimbus serve", () => {
   beforeAll(async () => {
@@ -159,7 +94,7 @@ describe.skipIf(!haveClients)("openstack router and floating ip commands against
     ).toMatch(/required by one or more floating IPs/);
 
     // a second project sees none of it
-    const other = await otherProject();
+    const other = await memberOfNewProject(nimbus, "l3-other");
     expect(await other.json(["router", "list"])).toEqual([]);
     expect(await other.json(["floating", "ip", "list"])).toEqual([]);
     expect((await failure(other.openstack(["router", "show", router.id]))).message).toMatch(

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Clients, haveClients, type NimbusProcess, startNimbusProcess } from "./support.js";
 
 const SCRIPT = path.join(import.meta.dirname, "sdk", "lifecycle.py");
+const NETWORKING = path.join(import.meta.dirname, "sdk", "networking.py");
 
 describe.runIf(haveClients)("openstacksdk against nimbus serve", () => {
   let nimbus: NimbusProcess;
@@ -51,5 +52,23 @@ describe.runIf(haveClients)("openstacksdk against nimbus serve", () => {
     expect(seen.deleted).toBe(true);
     expect(seen.after_delete).toEqual([]);
     expect(seen.limits).toBe(10);
+  }, 240_000);
+
+  it("boots with the cloud layer's defaults: a floating IP from public, released with delete_ips; network= names one", async () => {
+    const out = await new Clients(nimbus.dataDir, "nimbus").python(NETWORKING);
+    const seen = JSON.parse(out.trim().split("\n").at(-1)!);
+    expect(seen.auto_ip).toEqual({
+      status: "ACTIVE",
+      public_v4: expect.stringMatching(/^172\.24\.4\.\d+$/),
+      private_v4: expect.stringMatching(/^10\.0\.\d+\.\d+$/),
+      security_groups: ["default"],
+    });
+    expect(seen.floating_ips).toEqual([
+      { address: seen.auto_ip.public_v4, fixed: seen.auto_ip.private_v4, attached: true },
+    ]);
+    expect(seen.deleted).toBe(true);
+    expect(seen.floating_ips_after).toEqual([]);
+    expect(seen.named).toEqual({ status: "ACTIVE", networks: ["private"], public_v4: "" });
+    expect(seen.hostvars_groups).toEqual(["default"]);
   }, 240_000);
 });

@@ -202,6 +202,50 @@ export async function login(
   return { token, projectId: response.body.token.project.id, userId: response.body.token.user.id };
 }
 
+/**
+ * A member of a new project of its own (named `name`, its user `<name>-user`), with a
+ * clouds.yaml of its own beside nimbus's: the stranger the isolation checks run as.
+ */
+export async function memberOfNewProject(nimbus: NimbusProcess, name: string): Promise<Clients> {
+  const { token } = await login(nimbus.url, "admin", ADMIN_PASSWORD, "admin");
+  const identity = async (method: string, apiPath: string, body?: unknown) => {
+    const response = await request(nimbus.url, { method, path: `/identity/v3${apiPath}`, token, body });
+    if (response.status >= 300) throw new Error(`${method} ${apiPath}: ${response.status} ${response.text}`);
+    return response.body;
+  };
+  const password = `e2e-${name}-secret`;
+  const project = (await identity("POST", "/projects", { project: { name, domain_id: "default" } })).project;
+  const user = (
+    await identity("POST", "/users", {
+      user: { name: `${name}-user`, password, domain_id: "default", default_project_id: project.id },
+    })
+  ).user;
+  const [member] = (await identity("GET", "/roles?name=member")).roles;
+  await identity("PUT", `/projects/${project.id}/users/${user.id}/roles/${member.id}`);
+  const file = path.join(nimbus.dataDir, `${name}-clouds.yaml`);
+  fs.writeFileSync(
+    file,
+    YAML.stringify({
+      clouds: {
+        [name]: {
+          auth: {
+            auth_url: `${nimbus.url}/identity`,
+            username: `${name}-user`,
+            password,
+            project_name: name,
+            user_domain_name: "Default",
+            project_domain_name: "Default",
+          },
+          region_name: "RegionOne",
+          interface: "public",
+          identity_api_version: 3,
+        },
+      },
+    }),
+  );
+  return new Clients(nimbus.dataDir, name, file);
+}
+
 /** A compute API caller bound to one token and microversion. */
 export function computeClient(baseUrl: string, token: string, microversion?: string) {
   return (method: string, apiPath: string, body?: unknown, headers: Record<string, string> = {}) =>
@@ -227,6 +271,17 @@ export class CliError extends Error {
   ) {
     super(`\`${command}\` failed (${code}):\n--- stdout\n${stdout}\n--- stderr\n${stderr}`);
   }
+}
+
+/** The CliError of a client run that is expected to fail; a run that succeeds fails the test. */
+export async function failure(run: Promise<unknown>): Promise<CliError> {
+  try {
+    await run;
+  } catch (error) {
+    if (error instanceof CliError) return error;
+    throw error;
+  }
+  throw new Error("the command succeeded, but it was expected to fail");
 }
 
 /** The settings of one cloud of the generated clouds.yaml. */
