@@ -23,6 +23,11 @@ export interface Attribute {
   convert?: (value: unknown, name: string) => unknown;
   /** Converts a filter's query-string value to the wire value it must equal. */
   filterValue?: (text: string, name: string) => unknown;
+  /**
+   * The wire value, where it is not the record's `field`: an attribute nimbus derives, or
+   * one it does not store, which shows what Neutron shows when nothing set it.
+   */
+  value?: (record: Record<string, unknown>) => unknown;
   /** Matches a record's wire value against a filter's values (any of them), for lists. */
   matches?: (value: unknown, wanted: readonly string[]) => boolean;
 }
@@ -207,7 +212,9 @@ function visible(map: AttributeMap, isAdmin: boolean): Array<[string, Attribute]
 /** Renders a service record as Neutron shows it to this caller. */
 export function render(map: AttributeMap, record: object, isAdmin: boolean): Record<string, unknown> {
   const fields = record as Record<string, unknown>;
-  return Object.fromEntries(visible(map, isAdmin).map(([name, a]) => [name, fields[a.field]]));
+  return Object.fromEntries(
+    visible(map, isAdmin).map(([name, a]) => [name, a.value ? a.value(fields) : fields[a.field]]),
+  );
 }
 
 /**

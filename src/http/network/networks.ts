@@ -97,6 +97,19 @@ export const NETWORK_ATTRIBUTES: AttributeMap = {
     isVisible: true,
     isFilter: false,
   },
+  // port-security on a network: the default its new ports take. nimbus keeps none per
+  // network, so every network's is Neutron's default, true (a port may still turn its own
+  // off); setting it is a 400
+  port_security_enabled: {
+    field: "port_security_enabled",
+    extension: "port-security",
+    allowPost: false,
+    allowPut: false,
+    isVisible: true,
+    isFilter: true,
+    filterValue: booleanFilter,
+    value: () => true,
+  },
   "provider:network_type": {
     field: "network_type",
     extension: "provider",

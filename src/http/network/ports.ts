@@ -170,5 +170,29 @@ export const PORT_ATTRIBUTES: AttributeMap = {
     isFilter: true,
     adminOnly: true,
   },
+  // what the OVS mechanism driver reports of a port it bound (the agent's bridge and
+  // datapath keys aside); nothing while the port is unbound
+  "binding:vif_details": {
+    field: "binding_vif_type",
+    extension: "binding",
+    allowPost: false,
+    allowPut: false,
+    isVisible: true,
+    isFilter: false,
+    adminOnly: true,
+    value: (record) => (record.binding_vif_type === "ovs" ? { port_filter: true, connectivity: "l2" } : {}),
+  },
+  // nimbus keeps no binding profile: every port's is the empty one Neutron shows when none
+  // was set, and setting one is a 400
+  "binding:profile": {
+    field: "binding_profile",
+    extension: "binding",
+    allowPost: false,
+    allowPut: false,
+    isVisible: true,
+    isFilter: false,
+    adminOnly: true,
+    value: () => ({}),
+  },
   ...PORT_SECURITY_GROUPS_ATTRIBUTE,
 };

@@ -160,6 +160,7 @@ describe("Neutron v2.0 under /network", () => {
         revision_number: 1,
         availability_zone_hints: [],
         availability_zones: ["nova"],
+        port_security_enabled: true,
       });
       expect(net.created_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
       expect(net).not.toHaveProperty("provider:network_type");
@@ -187,6 +188,12 @@ describe("Neutron v2.0 under /network", () => {
         "HTTPBadRequest",
       );
       await fault(call("POST", "/v2.0/networks", "alice", { network: { mtu: 10 } }), 400, "HTTPBadRequest");
+      // port-security's network default is always true here: not settable
+      await fault(
+        call("POST", "/v2.0/networks", "alice", { network: { port_security_enabled: false } }),
+        400,
+        "HTTPBadRequest",
+      );
       await fault(call("POST", "/v2.0/networks", "alice", { nothing: {} }), 400, "HTTPBadRequest");
       await fault(
         call("POST", "/v2.0/networks", "alice", { network: { availability_zone_hints: ["mars"] } }),
@@ -400,6 +407,7 @@ describe("Neutron v2.0 under /network", () => {
         enable_dhcp: true,
         ip_version: 4,
         ipv6_ra_mode: null,
+        subnetpool_id: null,
         dns_nameservers: ["8.8.8.8"],
         host_routes: [{ destination: "192.168.0.0/24", nexthop: "10.0.0.254" }],
         project_id: PROJECT_A,
@@ -516,13 +524,21 @@ describe("Neutron v2.0 under /network", () => {
       });
       expect(p).not.toHaveProperty("binding:host_id");
       const seenByAdmin = (await ok(call("GET", `/v2.0/ports/${p.id}`, "admin"), 200)).port;
-      expect(seenByAdmin).toMatchObject({ "binding:host_id": "", "binding:vif_type": "unbound" });
+      expect(seenByAdmin).toMatchObject({
+        "binding:host_id": "",
+        "binding:vif_type": "unbound",
+        "binding:vif_details": {},
+        "binding:profile": {},
+      });
+      expect(p).not.toHaveProperty("binding:vif_details");
+      expect(p).not.toHaveProperty("binding:profile");
       const bound = (
         await ok(call("PUT", `/v2.0/ports/${p.id}`, "admin", { port: { "binding:host_id": "host-1" } }), 200)
       ).port;
       expect(bound).toMatchObject({
         "binding:host_id": "host-1",
         "binding:vif_type": "ovs",
+        "binding:vif_details": { port_filter: true, connectivity: "l2" },
         revision_number: 2,
       });
       await fault(

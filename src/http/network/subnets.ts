@@ -114,6 +114,17 @@ export const SUBNET_ATTRIBUTES: AttributeMap = {
       }),
     ),
   },
+  // core, but nimbus has no subnet pools: every subnet's is null, as Neutron shows a subnet
+  // made from a CIDR without a pool; naming one in a POST is a 400
+  subnetpool_id: {
+    field: "subnetpool_id",
+    extension: "core",
+    allowPost: false,
+    allowPut: false,
+    isVisible: true,
+    isFilter: true,
+    value: () => null,
+  },
   dns_nameservers: {
     field: "dns_nameservers",
     extension: "core",
