@@ -44,6 +44,7 @@ export interface Database {
   routers: RouterTable;
   router_ports: { port_id: string; router_id: string; port_type: string };
   floatingips: FloatingIpTable;
+  network_quotas: { project_id: string; resource: string; quota_limit: number };
 }
 
 export interface ProjectTable {

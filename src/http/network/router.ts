@@ -142,7 +142,7 @@ export async function registerNetwork(app: FastifyInstance, deps: NetworkDeps): 
         });
         for (const resource of resources) resourceRoutes(v2, resource, neutron.tags, networkUrl);
         routerInterfaceRoutes(v2, neutron.routers);
-        quotaRoutes(v2);
+        quotaRoutes(v2, neutron.quotas);
       });
     },
     { prefix: "/network" },

@@ -5,6 +5,7 @@ import { SecurityGroupRepository } from "../../store/security-group-repository.j
 import { FloatingIps } from "./floating-ips.js";
 import { Networks } from "./networks.js";
 import { Ports } from "./ports.js";
+import { NetworkQuotas } from "./quotas.js";
 import { Routers } from "./routers.js";
 import { SecurityGroupRules } from "./security-group-rules.js";
 import { SecurityGroups } from "./security-groups.js";
@@ -13,7 +14,7 @@ import { Tags } from "./tags.js";
 
 /**
  * Neutron's core model (networks, subnets, ports with IPAM, tags) and its L3 resources
- * (routers, floating IPs) and security groups over one store. Servers take their ports
+ * (routers, floating IPs) and security groups over one store, with their quotas. Servers take their ports
  * from it through InstanceNetworking.
  */
 export class NeutronService {
@@ -25,19 +26,21 @@ export class NeutronService {
   readonly floatingIps: FloatingIps;
   readonly securityGroups: SecurityGroups;
   readonly securityGroupRules: SecurityGroupRules;
+  readonly quotas: NetworkQuotas;
 
   constructor(db: Db) {
     const repo = new NeutronRepository(db);
-    this.networks = new Networks(repo);
-    this.subnets = new Subnets(repo);
-    this.ports = new Ports(repo);
+    this.quotas = new NetworkQuotas(db);
+    this.networks = new Networks(repo, this.quotas);
+    this.subnets = new Subnets(repo, this.quotas);
+    this.ports = new Ports(repo, this.quotas);
     const groups = new SecurityGroupRepository(db);
-    this.securityGroupRules = new SecurityGroupRules(groups);
-    this.securityGroups = new SecurityGroups(groups, repo, this.securityGroupRules);
+    this.securityGroupRules = new SecurityGroupRules(groups, this.quotas);
+    this.securityGroups = new SecurityGroups(groups, repo, this.securityGroupRules, this.quotas);
     this.ports.securityGroups = this.securityGroups;
     const l3 = new L3Repository(db);
-    this.routers = new Routers(repo, l3, this.ports, this.subnets);
-    this.floatingIps = new FloatingIps(repo, l3, this.ports);
+    this.routers = new Routers(repo, l3, this.ports, this.subnets, this.quotas);
+    this.floatingIps = new FloatingIps(repo, l3, this.ports, this.quotas);
     this.tags = new Tags(repo, {
       networks: this.networks,
       subnets: this.subnets,
