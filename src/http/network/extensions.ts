@@ -126,6 +126,11 @@ const KNOWN: Record<string, ExtensionInfo> = {
     description: "Add new field with normalized remote_ip_prefix cidr in SG rule",
     updated: "2020-07-01T00:00:00-00:00",
   },
+  "network-ip-availability": {
+    name: "Network IP Availability",
+    description: "Provides IP availability data for each network and subnet.",
+    updated: "2015-09-24T00:00:00-00:00",
+  },
   quotas: {
     name: "Quota management support",
     description: "Expose functions for quotas management per project",
@@ -156,6 +161,7 @@ const BEHAVIOUR = [
   "ext-gw-mode",
   "quotas",
   "quota_details",
+  "network-ip-availability",
 ];
 
 export interface Extension extends ExtensionInfo {

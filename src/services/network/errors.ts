@@ -141,3 +141,14 @@ export class QuotaLimitBelowUsage extends InvalidInput {
     super(`Quota limit ${limit} for ${resource} must be greater than or equal to already used ${used}`);
   }
 }
+
+/**
+ * A single resource the caller's policy does not show: Neutron's controller pretends it
+ * does not exist, with a plain webob HTTPNotFound.
+ */
+export class ResourceNotFound extends NotFound {
+  readonly neutronType = "HTTPNotFound";
+  constructor() {
+    super("The resource could not be found.");
+  }
+}

@@ -3,6 +3,7 @@ import { L3Repository } from "../../store/l3-repository.js";
 import { NeutronRepository } from "../../store/neutron-repository.js";
 import { SecurityGroupRepository } from "../../store/security-group-repository.js";
 import { FloatingIps } from "./floating-ips.js";
+import { IpAvailability } from "./ip-availability.js";
 import { Networks } from "./networks.js";
 import { Ports } from "./ports.js";
 import { NetworkQuotas } from "./quotas.js";
@@ -27,6 +28,7 @@ export class NeutronService {
   readonly securityGroups: SecurityGroups;
   readonly securityGroupRules: SecurityGroupRules;
   readonly quotas: NetworkQuotas;
+  readonly ipAvailability: IpAvailability;
 
   constructor(db: Db) {
     const repo = new NeutronRepository(db);
@@ -49,5 +51,6 @@ export class NeutronService {
       floatingips: this.floatingIps,
       "security-groups": this.securityGroups,
     });
+    this.ipAvailability = new IpAvailability(repo);
   }
 }
