@@ -126,6 +126,11 @@ const KNOWN: Record<string, ExtensionInfo> = {
     description: "Add new field with normalized remote_ip_prefix cidr in SG rule",
     updated: "2020-07-01T00:00:00-00:00",
   },
+  "auto-allocated-topology": {
+    name: "Auto Allocated Topology Services",
+    description: "Auto Allocated Topology Services.",
+    updated: "2016-01-01T00:00:00-00:00",
+  },
   "network-ip-availability": {
     name: "Network IP Availability",
     description: "Provides IP availability data for each network and subnet.",
@@ -162,6 +167,7 @@ const BEHAVIOUR = [
   "quotas",
   "quota_details",
   "network-ip-availability",
+  "auto-allocated-topology",
 ];
 
 export interface Extension extends ExtensionInfo {

@@ -10,6 +10,7 @@ import {
 import { DEFAULT_ZONE } from "../../services/network/standard-attributes.js";
 import { type Authenticate, authHook } from "../auth-hook.js";
 import { HttpFault } from "../faults.js";
+import { autoAllocatedTopologyRoutes } from "./auto-allocated-topology.js";
 import { installNeutronErrors } from "./errors.js";
 import { extensionsOf } from "./extensions.js";
 import { FLOATING_IP_ATTRIBUTES } from "./floating-ips.js";
@@ -34,7 +35,8 @@ const ZONES = [{ name: DEFAULT_ZONE, resource: "network", state: "available" }];
 /**
  * Mounts the Neutron v2.0 subset under `/network`: version discovery without a token, and
  * behind the token check networks, subnets, ports, routers, floating IPs, security groups,
- * their tags, quotas, IP availability, availability zones and the extension list. Errors in this scope have Neutron's `NeutronError` bodies; responses
+ * their tags, quotas, IP availability, auto-allocated topologies, availability zones and
+ * the extension list. Errors in this scope have Neutron's `NeutronError` bodies; responses
  * carry x-openstack-request-id only.
  */
 export async function registerNetwork(app: FastifyInstance, deps: NetworkDeps): Promise<void> {
@@ -145,6 +147,7 @@ export async function registerNetwork(app: FastifyInstance, deps: NetworkDeps): 
         routerInterfaceRoutes(v2, neutron.routers);
         quotaRoutes(v2, neutron.quotas);
         ipAvailabilityRoutes(v2, neutron.ipAvailability);
+        autoAllocatedTopologyRoutes(v2, neutron.autoAllocation);
       });
     },
     { prefix: "/network" },

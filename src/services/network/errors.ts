@@ -152,3 +152,17 @@ export class ResourceNotFound extends NotFound {
     super("The resource could not be found.");
   }
 }
+
+/** neutron-lib's generic NotAuthorized: the caller may not act for that project. */
+export class NotAuthorized extends Forbidden {
+  constructor() {
+    super("Not authorized.");
+  }
+}
+
+/** Neutron's auto-allocation (services/auto_allocate) failing on the cloud's setup. */
+export class AutoAllocationFailure extends Conflict {
+  constructor(readonly reason: string) {
+    super(`Deployment error: ${reason}.`);
+  }
+}

@@ -1,7 +1,9 @@
+import { AutoAllocationRepository } from "../../store/auto-allocation-repository.js";
 import type { Db } from "../../store/database.js";
 import { L3Repository } from "../../store/l3-repository.js";
 import { NeutronRepository } from "../../store/neutron-repository.js";
 import { SecurityGroupRepository } from "../../store/security-group-repository.js";
+import { AutoAllocation } from "./auto-allocation.js";
 import { FloatingIps } from "./floating-ips.js";
 import { IpAvailability } from "./ip-availability.js";
 import { Networks } from "./networks.js";
@@ -29,6 +31,8 @@ export class NeutronService {
   readonly securityGroupRules: SecurityGroupRules;
   readonly quotas: NetworkQuotas;
   readonly ipAvailability: IpAvailability;
+  /** auto-allocated-topology, also what Nova's `networks: auto` asks for. */
+  readonly autoAllocation: AutoAllocation;
 
   constructor(db: Db) {
     const repo = new NeutronRepository(db);
@@ -52,5 +56,12 @@ export class NeutronService {
       "security-groups": this.securityGroups,
     });
     this.ipAvailability = new IpAvailability(repo);
+    this.autoAllocation = new AutoAllocation(
+      new AutoAllocationRepository(db),
+      repo,
+      this.networks,
+      this.subnets,
+      this.routers,
+    );
   }
 }
