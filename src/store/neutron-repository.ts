@@ -168,6 +168,16 @@ export class NeutronRepository {
     return ex.selectFrom("port_ip_allocations").selectAll().where("subnet_id", "=", subnetId).execute();
   }
 
+  /** How many addresses each subnet has handed out (subnets with none are missing). */
+  async allocationCounts(ex: Executor = this.db): Promise<Map<string, number>> {
+    const rows = await ex
+      .selectFrom("port_ip_allocations")
+      .select((eb) => ["subnet_id", eb.fn.countAll().as("n")])
+      .groupBy("subnet_id")
+      .execute();
+    return new Map(rows.map((r) => [r.subnet_id, Number(r.n)]));
+  }
+
   insertAllocation(row: AllocationRow, ex: Executor = this.db): Promise<unknown> {
     return ex.insertInto("port_ip_allocations").values(row).execute();
   }

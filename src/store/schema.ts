@@ -44,6 +44,8 @@ export interface Database {
   routers: RouterTable;
   router_ports: { port_id: string; router_id: string; port_type: string };
   floatingips: FloatingIpTable;
+  network_quotas: { project_id: string; resource: string; quota_limit: number };
+  auto_allocated_topologies: AutoAllocatedTopologyTable;
 }
 
 export interface ProjectTable {
@@ -498,3 +500,13 @@ export interface FloatingIpTable {
   updated_at: string;
 }
 export type FloatingIpRow = Selectable<FloatingIpTable>;
+
+export interface AutoAllocatedTopologyTable {
+  project_id: string;
+  /** The private range of the project's subnet, claimed before the topology is built. */
+  cidr: string;
+  /** NULL until the topology is built. */
+  network_id: string | null;
+  router_id: string | null;
+}
+export type AutoAllocatedTopologyRow = Selectable<AutoAllocatedTopologyTable>;

@@ -27,7 +27,8 @@ function neutronError(reply: FastifyReply, status: number, type: string, message
 /**
  * Renders errors the Neutron way in the network scope: `{"NeutronError": {type, message,
  * detail}}`, the type being the service error's class name (NetworkNotFound, ...) as Neutron
- * names its exceptions. A 401 is keystonemiddleware's, which answers before Neutron does.
+ * names its exceptions, or the webob name of one Neutron raises as a plain HTTP error
+ * (its `neutronType`). A 401 is keystonemiddleware's, which answers before Neutron does.
  */
 export function installNeutronErrors(scope: FastifyInstance, identityUrl: string): void {
   installApiErrorHandler(
@@ -62,7 +63,10 @@ export function installNeutronErrors(scope: FastifyInstance, identityUrl: string
           });
         return;
       }
-      const type = error instanceof ServiceError ? error.name : (HTTP_TYPES[fault.status] ?? "HTTPError");
+      const type =
+        error instanceof ServiceError
+          ? ((error as { neutronType?: string }).neutronType ?? error.name)
+          : (HTTP_TYPES[fault.status] ?? "HTTPError");
       void reply.headers(fault.headers);
       neutronError(reply, fault.status, type, fault.message);
     },

@@ -126,6 +126,26 @@ const KNOWN: Record<string, ExtensionInfo> = {
     description: "Add new field with normalized remote_ip_prefix cidr in SG rule",
     updated: "2020-07-01T00:00:00-00:00",
   },
+  "auto-allocated-topology": {
+    name: "Auto Allocated Topology Services",
+    description: "Auto Allocated Topology Services.",
+    updated: "2016-01-01T00:00:00-00:00",
+  },
+  "network-ip-availability": {
+    name: "Network IP Availability",
+    description: "Provides IP availability data for each network and subnet.",
+    updated: "2015-09-24T00:00:00-00:00",
+  },
+  quotas: {
+    name: "Quota management support",
+    description: "Expose functions for quotas management per project",
+    updated: "2012-07-29T10:00:00-00:00",
+  },
+  quota_details: {
+    name: "Quota details management support",
+    description: "Expose functions for quotas usage statistics per project",
+    updated: "2017-02-10T10:00:00-00:00",
+  },
   provider: {
     name: "Provider Network",
     description: "Expose mapping of virtual networks to physical networks",
@@ -144,6 +164,10 @@ const BEHAVIOUR = [
   "revision-if-match",
   "availability_zone",
   "ext-gw-mode",
+  "quotas",
+  "quota_details",
+  "network-ip-availability",
+  "auto-allocated-topology",
 ];
 
 export interface Extension extends ExtensionInfo {

@@ -124,20 +124,20 @@ describe("Neutron v2.0 under /network", () => {
       await fault(call("GET", `/v2.0/networks/${"x".repeat(600)}`, "alice"), 404, "HTTPNotFound");
     });
 
-    it("reads quotas as unlimited, for the caller's project or any for an admin", async () => {
-      const unlimited = {
+    it("reads quotas with Neutron's defaults, for the caller's project or any for an admin", async () => {
+      const defaults = {
         quota: {
-          network: -1,
-          subnet: -1,
-          port: -1,
-          router: -1,
-          floatingip: -1,
-          security_group: -1,
-          security_group_rule: -1,
+          network: 100,
+          subnet: 100,
+          port: 500,
+          router: 10,
+          floatingip: 50,
+          security_group: 10,
+          security_group_rule: 100,
         },
       };
-      expect(await ok(call("GET", `/v2.0/quotas/${PROJECT_A}`, "alice"), 200)).toEqual(unlimited);
-      expect(await ok(call("GET", `/v2.0/quotas/${PROJECT_A}/default`, "admin"), 200)).toEqual(unlimited);
+      expect(await ok(call("GET", `/v2.0/quotas/${PROJECT_A}`, "alice"), 200)).toEqual(defaults);
+      expect(await ok(call("GET", `/v2.0/quotas/${PROJECT_A}/default`, "admin"), 200)).toEqual(defaults);
       await fault(call("GET", `/v2.0/quotas/${PROJECT_A}`, "bob"), 403, "PolicyNotAuthorized");
     });
   });

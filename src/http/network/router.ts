@@ -10,9 +10,11 @@ import {
 import { DEFAULT_ZONE } from "../../services/network/standard-attributes.js";
 import { type Authenticate, authHook } from "../auth-hook.js";
 import { HttpFault } from "../faults.js";
+import { autoAllocatedTopologyRoutes } from "./auto-allocated-topology.js";
 import { installNeutronErrors } from "./errors.js";
 import { extensionsOf } from "./extensions.js";
 import { FLOATING_IP_ATTRIBUTES } from "./floating-ips.js";
+import { ipAvailabilityRoutes } from "./ip-availability.js";
 import { NETWORK_ATTRIBUTES } from "./networks.js";
 import { PORT_ATTRIBUTES } from "./ports.js";
 import { quotaRoutes } from "./quotas.js";
@@ -32,8 +34,9 @@ const ZONES = [{ name: DEFAULT_ZONE, resource: "network", state: "available" }];
 
 /**
  * Mounts the Neutron v2.0 subset under `/network`: version discovery without a token, and
- * behind the token check networks, subnets, ports, routers, floating IPs, their tags, availability zones and the
- * extension list. Errors in this scope have Neutron's `NeutronError` bodies; responses
+ * behind the token check networks, subnets, ports, routers, floating IPs, security groups,
+ * their tags, quotas, IP availability, auto-allocated topologies, availability zones and
+ * the extension list. Errors in this scope have Neutron's `NeutronError` bodies; responses
  * carry x-openstack-request-id only.
  */
 export async function registerNetwork(app: FastifyInstance, deps: NetworkDeps): Promise<void> {
@@ -142,7 +145,9 @@ export async function registerNetwork(app: FastifyInstance, deps: NetworkDeps): 
         });
         for (const resource of resources) resourceRoutes(v2, resource, neutron.tags, networkUrl);
         routerInterfaceRoutes(v2, neutron.routers);
-        quotaRoutes(v2);
+        quotaRoutes(v2, neutron.quotas);
+        ipAvailabilityRoutes(v2, neutron.ipAvailability);
+        autoAllocatedTopologyRoutes(v2, neutron.autoAllocation);
       });
     },
     { prefix: "/network" },

@@ -124,7 +124,7 @@ describe("Neutron routers and floating IPs under /network", () => {
       const l3 = (await ok(call("GET", "/v2.0/extensions/router", "alice"), 200)).extension;
       expect(l3).toMatchObject({ name: "Neutron L3 Router", updated: "2012-07-20T10:00:00-00:00" });
       const quota = (await ok(call("GET", `/v2.0/quotas/${PROJECT_A}`, "alice"), 200)).quota;
-      expect(quota).toMatchObject({ router: -1, floatingip: -1 });
+      expect(quota).toMatchObject({ router: 10, floatingip: 50 });
     });
   });
 

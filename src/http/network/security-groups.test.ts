@@ -106,7 +106,7 @@ describe("Neutron security groups under /network", () => {
       for (const alias of ["security-group", "stateful-security-group", "security-groups-normalized-cidr"])
         expect(aliases).toContain(alias);
       const { quota } = await ok(call("GET", `/v2.0/quotas/${PROJECT_A}`, "alice"), 200);
-      expect(quota).toMatchObject({ security_group: -1, security_group_rule: -1 });
+      expect(quota).toMatchObject({ security_group: 10, security_group_rule: 100 });
     });
   });
 

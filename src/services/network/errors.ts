@@ -103,3 +103,66 @@ export class InvalidIpForNetwork extends InvalidInput {
 export function invalidInput(reason: string): InvalidInput {
   return new InvalidInput(`Invalid input for operation: ${reason}.`);
 }
+
+/** A create that would take a project past its limit of these resources (neutron-lib's OverQuota). */
+export class OverQuota extends Conflict {
+  constructor(readonly overs: readonly string[]) {
+    // Neutron formats the sorted list as Python prints it: ['port']
+    super(
+      `Quota exceeded for resources: [${[...overs]
+        .sort()
+        .map((r) => `'${r}'`)
+        .join(", ")}].`,
+    );
+  }
+}
+
+/** A DELETE of a project's quotas when none were set (neutron-lib's TenantQuotaNotFound). */
+export class TenantQuotaNotFound extends NotFound {
+  constructor(readonly projectId: string) {
+    super(`Quota for project ${projectId} could not be found.`);
+  }
+}
+
+/** Neutron's AdminRequired (a 403 raised by code rather than by policy). */
+export class AdminRequired extends Forbidden {
+  constructor(readonly reason: string) {
+    super(`User does not have admin privileges: ${reason}.`);
+  }
+}
+
+/**
+ * A limit below what the project already uses: Neutron answers it with a plain webob
+ * HTTPBadRequest, so the fault's type is that and not the class name.
+ */
+export class QuotaLimitBelowUsage extends InvalidInput {
+  readonly neutronType = "HTTPBadRequest";
+  constructor(limit: number, resource: string, used: number) {
+    super(`Quota limit ${limit} for ${resource} must be greater than or equal to already used ${used}`);
+  }
+}
+
+/**
+ * A single resource the caller's policy does not show: Neutron's controller pretends it
+ * does not exist, with a plain webob HTTPNotFound.
+ */
+export class ResourceNotFound extends NotFound {
+  readonly neutronType = "HTTPNotFound";
+  constructor() {
+    super("The resource could not be found.");
+  }
+}
+
+/** neutron-lib's generic NotAuthorized: the caller may not act for that project. */
+export class NotAuthorized extends Forbidden {
+  constructor() {
+    super("Not authorized.");
+  }
+}
+
+/** Neutron's auto-allocation (services/auto_allocate) failing on the cloud's setup. */
+export class AutoAllocationFailure extends Conflict {
+  constructor(readonly reason: string) {
+    super(`Deployment error: ${reason}.`);
+  }
+}

@@ -17,6 +17,7 @@ import {
 } from "./l3-errors.js";
 import { Networks } from "./networks.js";
 import type { FixedIpRequest, Ports } from "./ports.js";
+import type { NetworkQuotas } from "./quotas.js";
 import { elevated, ROUTER_INTERFACE } from "./routers.js";
 import {
   checkRevision,
@@ -79,6 +80,7 @@ export class FloatingIps {
     readonly repo: NeutronRepository,
     readonly l3: L3Repository,
     readonly ports: Ports,
+    readonly quotas: NetworkQuotas,
   ) {
     ports.deleteGuards.push(async (trx, port) => {
       if (port.device_owner === FLOATING_IP_OWNER && (await this.l3.findFloatingIp(port.device_id, trx)))
@@ -257,6 +259,8 @@ export class FloatingIps {
       if (!network || !Networks.visibleTo(caller, network)) throw new NetworkNotFound(networkId);
       if (network.external !== 1)
         throw new BadRequest("floatingip", `Network ${networkId} is not a valid external network`);
+      // no other lock is ever taken before this one, so it can come first
+      await this.quotas.check(trx, projectId, "floatingip");
       // the router's lock (in #association) before the external network's (in createIn),
       // the order a router's gateway change takes them in
       const association = changes.port_id
@@ -272,14 +276,19 @@ export class FloatingIps {
         ...(changes.subnet_id !== undefined && { subnet_id: changes.subnet_id }),
         ...(changes.floating_ip_address !== undefined && { ip_address: changes.floating_ip_address }),
       };
-      const portId = await this.ports.createIn(trx, elevated(caller), {
-        network_id: networkId,
-        name: "",
-        admin_state_up: true,
-        device_id: id,
-        device_owner: FLOATING_IP_OWNER,
-        ...(Object.keys(request).length > 0 && { fixed_ips: [request] }),
-      });
+      const portId = await this.ports.createIn(
+        trx,
+        elevated(caller),
+        {
+          network_id: networkId,
+          name: "",
+          admin_state_up: true,
+          device_id: id,
+          device_owner: FLOATING_IP_OWNER,
+          ...(Object.keys(request).length > 0 && { fixed_ips: [request] }),
+        },
+        { internal: true },
+      );
       const address = (await this.repo.allocationsOfPorts([portId], trx)).find(
         (a) => parseIp(a.ip_address)?.version === 4,
       )?.ip_address;

@@ -92,7 +92,7 @@ export class ExternalIpAddressExhausted extends InvalidInput {
 
 /** neutron-lib's BadRequest: "Bad <resource> request: <msg>." */
 export class BadRequest extends InvalidInput {
-  constructor(resource: "router" | "floatingip", reason: string) {
+  constructor(resource: "router" | "floatingip" | "auto_allocate", reason: string) {
     super(`Bad ${resource} request: ${reason}.`);
   }
 }

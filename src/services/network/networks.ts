@@ -4,6 +4,7 @@ import type { NetworkRow } from "../../store/schema.js";
 import type { AuthContext } from "../context.js";
 import { InvalidInput } from "../errors.js";
 import { NetworkInUse, NetworkNotFound, PolicyNotAuthorized } from "./errors.js";
+import type { NetworkQuotas } from "./quotas.js";
 import {
   AvailabilityZoneNotFound,
   checkRevision,
@@ -88,7 +89,10 @@ function toRecord(row: NetworkRow, subnets: string[], tags: string[]): NetworkRe
 
 /** Networks: Neutron's rules for who sees, creates, changes and deletes them. */
 export class Networks {
-  constructor(readonly repo: NeutronRepository) {}
+  constructor(
+    readonly repo: NeutronRepository,
+    readonly quotas: NetworkQuotas,
+  ) {}
 
   /** Whether the caller sees this network: an admin, its project, or it is shared or external. */
   static visibleTo(
@@ -146,23 +150,30 @@ export class Networks {
     if (mtu < 68)
       throw new InvalidInput(`Invalid input for mtu. Reason: '${mtu}' is too small - must be at least '68'.`);
     const now = neutronTime();
-    await this.repo.insertNetwork({
-      id,
-      project_id: ownerOf(caller, changes.project_id),
-      name: changes.name ?? "",
-      description: changes.description ?? "",
-      admin_state_up: changes.admin_state_up === false ? 0 : 1,
-      shared: changes.shared ? 1 : 0,
-      external: changes.external ? 1 : 0,
-      mtu,
-      status: "ACTIVE",
-      availability_zone_hints: JSON.stringify(changes.availability_zone_hints ?? []),
-      network_type: changes.network_type ?? "local",
-      physical_network: changes.physical_network ?? null,
-      segmentation_id: changes.segmentation_id ?? null,
-      revision_number: 1,
-      created_at: now,
-      updated_at: now,
+    const projectId = ownerOf(caller, changes.project_id);
+    await this.repo.transaction(async (trx) => {
+      await this.quotas.check(trx, projectId, "network");
+      await this.repo.insertNetwork(
+        {
+          id,
+          project_id: projectId,
+          name: changes.name ?? "",
+          description: changes.description ?? "",
+          admin_state_up: changes.admin_state_up === false ? 0 : 1,
+          shared: changes.shared ? 1 : 0,
+          external: changes.external ? 1 : 0,
+          mtu,
+          status: "ACTIVE",
+          availability_zone_hints: JSON.stringify(changes.availability_zone_hints ?? []),
+          network_type: changes.network_type ?? "local",
+          physical_network: changes.physical_network ?? null,
+          segmentation_id: changes.segmentation_id ?? null,
+          revision_number: 1,
+          created_at: now,
+          updated_at: now,
+        },
+        trx,
+      );
     });
     return this.show(caller, id);
   }

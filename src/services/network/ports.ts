@@ -19,6 +19,7 @@ import {
 import { canonicalIp, contains, eui64, formatCidr, formatIp, parseCidr, parseIp } from "./ip.js";
 import { firstFree, isAssignable } from "./ipam.js";
 import { Networks } from "./networks.js";
+import type { NetworkQuotas } from "./quotas.js";
 import { SecurityGroups } from "./security-groups.js";
 import { checkRevision, neutronTime, ownsOrAdmin, type StandardAttributes } from "./standard-attributes.js";
 import { subnetRecord } from "./subnets.js";
@@ -154,7 +155,10 @@ function checkAddressPairs(
  * UNIQUE (subnet_id, ip_address) backs that up.
  */
 export class Ports {
-  constructor(readonly repo: NeutronRepository) {}
+  constructor(
+    readonly repo: NeutronRepository,
+    readonly quotas: NetworkQuotas,
+  ) {}
 
   /** The security-group extension's part of a port, when the service has it. */
   securityGroups: SecurityGroups | undefined;
@@ -327,8 +331,18 @@ export class Ports {
     return this.show(caller, id);
   }
 
-  /** Creates a port inside the caller's transaction (a server create makes its ports so); returns its id. */
-  async createIn(trx: Transaction<Database>, caller: AuthContext, changes: PortChanges): Promise<string> {
+  /**
+   * Creates a port inside the caller's transaction (a server create makes its ports so);
+   * returns its id. The port counts against its project's port quota, except a port the
+   * network service makes for itself (`internal`: a router's or a floating IP's), which
+   * Neutron's plugin makes without the API's quota check.
+   */
+  async createIn(
+    trx: Transaction<Database>,
+    caller: AuthContext,
+    changes: PortChanges,
+    options: { internal?: boolean } = {},
+  ): Promise<string> {
     const networkId = changes.network_id ?? "";
     const id = randomUUID();
     // the network's lock keeps a concurrent network delete from passing its in-use check
@@ -342,6 +356,8 @@ export class Ports {
     const pairs = checkAddressPairs(changes.allowed_address_pairs ?? [], mac, portSecurity);
     const macTaken = (await this.repo.portsOn(networkId, trx)).some((p) => p.mac_address === mac);
     if (macTaken) throw new MacAddressInUse(networkId, mac);
+    const projectId = caller.isAdmin && changes.project_id ? changes.project_id : (caller.projectId ?? "");
+    if (!options.internal) await this.quotas.check(trx, projectId, "port");
     const now = neutronTime();
     const hostId = changes.binding_host_id ?? "";
     try {
@@ -349,7 +365,7 @@ export class Ports {
         {
           id,
           network_id: networkId,
-          project_id: caller.isAdmin && changes.project_id ? changes.project_id : (caller.projectId ?? ""),
+          project_id: projectId,
           name: changes.name ?? "",
           description: changes.description ?? "",
           mac_address: mac,

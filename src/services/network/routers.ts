@@ -29,6 +29,7 @@ import {
 } from "./l3-errors.js";
 import { Networks } from "./networks.js";
 import type { FixedIp, FixedIpRequest, Ports } from "./ports.js";
+import type { NetworkQuotas } from "./quotas.js";
 import {
   checkRevision,
   neutronTime,
@@ -118,6 +119,7 @@ export class Routers {
     readonly l3: L3Repository,
     readonly ports: Ports,
     readonly subnets: Subnets,
+    readonly quotas: NetworkQuotas,
   ) {
     ports.deleteGuards.push((trx, port) => this.#guardPortDelete(trx, port));
   }
@@ -197,11 +199,13 @@ export class Routers {
     this.#checkPolicy(caller, "create", changes);
     const id = randomUUID();
     const now = neutronTime();
+    const projectId = ownerOf(caller, changes.project_id);
     await this.repo.transaction(async (trx) => {
+      await this.quotas.check(trx, projectId, "router");
       await this.l3.insertRouter(
         {
           id,
-          project_id: ownerOf(caller, changes.project_id),
+          project_id: projectId,
           name: changes.name ?? "",
           description: changes.description ?? "",
           admin_state_up: changes.admin_state_up === false ? 0 : 1,
@@ -309,14 +313,19 @@ export class Routers {
     }
     let gwPortId = keep ? current.id : null;
     if (networkId !== undefined && !keep) {
-      gwPortId = await this.ports.createIn(trx, elevated(caller), {
-        network_id: networkId,
-        name: "",
-        admin_state_up: true,
-        device_id: router.id,
-        device_owner: ROUTER_GATEWAY,
-        ...(info?.external_fixed_ips !== undefined && { fixed_ips: info.external_fixed_ips }),
-      });
+      gwPortId = await this.ports.createIn(
+        trx,
+        elevated(caller),
+        {
+          network_id: networkId,
+          name: "",
+          admin_state_up: true,
+          device_id: router.id,
+          device_owner: ROUTER_GATEWAY,
+          ...(info?.external_fixed_ips !== undefined && { fixed_ips: info.external_fixed_ips }),
+        },
+        { internal: true },
+      );
     }
     await this.l3.updateRouter(router.id, { gw_port_id: gwPortId, enable_snat: snat }, trx);
   }
@@ -448,15 +457,21 @@ export class Routers {
             `Cannot add interface to router because subnet ${subnetId} is not owned by project making the request`,
           );
         await this.#checkDuplicateSubnets(trx, id, [subnet]);
-        const newPortId = await this.ports.createIn(trx, elevated(caller), {
-          network_id: subnet.network_id,
-          project_id: router.project_id,
-          name: "",
-          admin_state_up: true,
-          device_id: router.id,
-          device_owner: ROUTER_INTERFACE,
-          fixed_ips: [],
-        });
+        // counted against the router's project, but made without the API's quota check
+        const newPortId = await this.ports.createIn(
+          trx,
+          elevated(caller),
+          {
+            network_id: subnet.network_id,
+            project_id: router.project_id,
+            name: "",
+            admin_state_up: true,
+            device_id: router.id,
+            device_owner: ROUTER_INTERFACE,
+            fixed_ips: [],
+          },
+          { internal: true },
+        );
         // the gateway address is outside the pools IPAM hands out; it is the router's to hold
         await this.repo.lockSubnet(trx, subnet.id);
         const holders = await this.repo.allocationsOfSubnet(subnet.id, trx);

@@ -5,6 +5,7 @@ import type { SecurityGroupRepository } from "../../store/security-group-reposit
 import type { AuthContext } from "../context.js";
 import { InvalidInput } from "../errors.js";
 import { formatCidr, parseCidr, parseIp } from "./ip.js";
+import type { NetworkQuotas } from "./quotas.js";
 import {
   AddressGroupNotFound,
   InvalidCIDR,
@@ -218,7 +219,10 @@ function ruleKey(rule: {
 
 /** Security group rules: Neutron's checks of each one, who sees and changes them. */
 export class SecurityGroupRules {
-  constructor(readonly repo: SecurityGroupRepository) {}
+  constructor(
+    readonly repo: SecurityGroupRepository,
+    readonly quotas: NetworkQuotas,
+  ) {}
 
   /** Whether the caller sees a rule: an admin, the rule's project, or the owner of its group. */
   async #visibleRow(
@@ -272,6 +276,8 @@ export class SecurityGroupRules {
         const remote = await this.repo.findGroup(remoteGroup, trx);
         if (!remote || !ownsOrAdmin(caller, remote.project_id)) throw new SecurityGroupNotFound(remoteGroup);
       }
+      // Neutron's API checks the quota before the plugin looks for a duplicate
+      await this.quotas.check(trx, projectId, "security_group_rule");
       const now = neutronTime();
       const row = {
         id,

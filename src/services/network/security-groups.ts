@@ -4,6 +4,7 @@ import type { NeutronRepository } from "../../store/neutron-repository.js";
 import type { Database, PortRow, SecurityGroupRow } from "../../store/schema.js";
 import type { SecurityGroupRepository } from "../../store/security-group-repository.js";
 import type { AuthContext } from "../context.js";
+import type { NetworkQuotas } from "./quotas.js";
 import {
   PortSecurityAndIPRequiredForSecurityGroups,
   PortSecurityPortHasSecurityGroup,
@@ -23,6 +24,9 @@ import {
 } from "./standard-attributes.js";
 
 const DEFAULT_NAME = "default";
+/** The rules a default group comes with (egress and ingress, per ethertype), and a new group. */
+const DEFAULT_GROUP_RULES = 4;
+const NEW_GROUP_RULES = 2;
 
 export interface SecurityGroupRecord extends StandardAttributes {
   name: string;
@@ -52,6 +56,7 @@ export class SecurityGroups {
     readonly repo: SecurityGroupRepository,
     readonly neutron: NeutronRepository,
     readonly rules: SecurityGroupRules,
+    readonly quotas: NetworkQuotas,
   ) {}
 
   async #records(rows: SecurityGroupRow[]): Promise<SecurityGroupRecord[]> {
@@ -83,12 +88,15 @@ export class SecurityGroups {
    * The project's default group, made now if it has none: named `default`, with Neutron's
    * four rules (egress anywhere and ingress from members of the group, for IPv4 and IPv6).
    * Two first uses at once both make a group, but the default_security_groups key takes
-   * only one of them; the other removes its own and answers the winner.
+   * only one of them; the other removes its own and answers the winner. As in Neutron, the
+   * group itself is not held to the security_group quota (it counts against it, though),
+   * but its four rules are held to security_group_rule's.
    */
   async ensureDefault(projectId: string, trx?: Transaction<Database>): Promise<string> {
     const existing = await this.repo.defaultGroupOf(projectId, trx);
     if (existing !== undefined) return existing;
     const work = async (t: Transaction<Database>): Promise<string> => {
+      await this.quotas.check(t, projectId, "security_group_rule", DEFAULT_GROUP_RULES);
       const id = randomUUID();
       const now = neutronTime();
       await this.repo.insertGroup(
@@ -138,6 +146,9 @@ export class SecurityGroups {
     const id = randomUUID();
     const now = neutronTime();
     await this.repo.transaction(async (trx) => {
+      await this.quotas.check(trx, projectId, "security_group");
+      // the group's own egress rules are held to the rule quota too, as Neutron does
+      await this.quotas.check(trx, projectId, "security_group_rule", NEW_GROUP_RULES);
       await this.repo.insertGroup(
         {
           id,

@@ -17,6 +17,7 @@ import {
 } from "./ip.js";
 import { type AllocationPool, defaultPools, validatePools } from "./ipam.js";
 import { Networks } from "./networks.js";
+import type { NetworkQuotas } from "./quotas.js";
 import { checkRevision, neutronTime, ownsOrAdmin, type StandardAttributes } from "./standard-attributes.js";
 
 /** Neutron's defaults for [DEFAULT] max_dns_nameservers and max_subnet_host_routes. */
@@ -155,7 +156,10 @@ function checkIpv6Modes(
 
 /** Subnets: their validation (cidr, gateway, pools, routes, modes), visibility and lifetime. */
 export class Subnets {
-  constructor(readonly repo: NeutronRepository) {}
+  constructor(
+    readonly repo: NeutronRepository,
+    readonly quotas: NetworkQuotas,
+  ) {}
 
   /** Whether the caller sees a subnet: an admin, its project, or its network is shared. */
   async #visible(caller: AuthContext, row: SubnetRow, ex?: Executor): Promise<boolean> {
@@ -227,13 +231,15 @@ export class Subnets {
             `Requested subnet with cidr: ${formatCidr(cidr)} for network: ${networkId} overlaps with another subnet`,
           );
       }
+      // a subnet belongs to its network's project unless an admin says otherwise
+      const projectId = caller.isAdmin && changes.project_id ? changes.project_id : network.project_id;
+      await this.quotas.check(trx, projectId, "subnet");
       const now = neutronTime();
       await this.repo.insertSubnet(
         {
           id,
           network_id: networkId,
-          // a subnet belongs to its network's project unless an admin says otherwise
-          project_id: caller.isAdmin && changes.project_id ? changes.project_id : network.project_id,
+          project_id: projectId,
           name: changes.name ?? "",
           description: changes.description ?? "",
           ip_version: version,

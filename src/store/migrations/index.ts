@@ -12,6 +12,8 @@ import * as network from "./0011-network.js";
 import * as securityGroups from "./0012-security-groups.js";
 import * as routers from "./0013-routers.js";
 import * as serverPorts from "./0014-server-ports.js";
+import * as networkQuotas from "./0015-network-quotas.js";
+import * as autoAllocatedTopologies from "./0016-auto-allocated-topologies.js";
 
 /** Every migration, in order. Names sort lexically, as Kysely's migrator requires. */
 export const migrations: Record<string, Migration> = {
@@ -28,4 +30,6 @@ export const migrations: Record<string, Migration> = {
   "0012-security-groups": securityGroups,
   "0013-routers": routers,
   "0014-server-ports": serverPorts,
+  "0015-network-quotas": networkQuotas,
+  "0016-auto-allocated-topologies": autoAllocatedTopologies,
 };
