@@ -147,6 +147,45 @@ const ACCEPTED: readonly AcceptedDifference[] = [
       reason: "Keystone project ids are not dashed UUIDs",
     }),
   ),
+  // ... and so are those of the quota list and of an auto-allocated topology, whose id
+  // is Neutron's "dry-run=pass" when only checked (services/auto_allocate/db.py)
+  {
+    operation: "GET /v2.0/quotas",
+    kind: "schema",
+    at: "$.quotas[].project_id",
+    reason: "Keystone project ids are not dashed UUIDs",
+  },
+  {
+    operation: "GET /v2.0/auto-allocated-topology/{id}",
+    kind: "schema",
+    at: ["$.auto_allocated_topology.id", "$.auto_allocated_topology.tenant_id"],
+    reason: "Keystone project ids, and the dry run's id",
+  },
+  // The quota list shows tenant_id beside project_id, as Neutron's quota driver does.
+  { operation: "GET /v2.0/quotas", kind: "undocumented", at: "$.quotas[].tenant_id", reason: "quota list" },
+  // `GET /v2.0/quotas/project` and `/tenant` are Neutron's (quotasv2's project and tenant
+  // actions, answering the caller's project id); the spec reads them as a project named so.
+  {
+    operation: "GET /v2.0/quotas/{id}",
+    kind: "undocumented",
+    at: ["$.project", "$.tenant"],
+    reason: "the caller's project id actions",
+  },
+  // The spec types the availability counts and the subnet list as strings; Neutron's
+  // network_ip_availability plugin answers integers and a list of objects.
+  ...["GET /v2.0/network-ip-availabilities", "GET /v2.0/network-ip-availabilities/{id}"].map((operation) => ({
+    operation,
+    kind: "schema" as const,
+    at: [
+      "$.network_ip_availabilities[].total_ips",
+      "$.network_ip_availabilities[].used_ips",
+      "$.network_ip_availabilities[].subnet_ip_availability",
+      "$.network_ip_availability.total_ips",
+      "$.network_ip_availability.used_ips",
+      "$.network_ip_availability.subnet_ip_availability",
+    ],
+    reason: "the spec types integers and a list as strings",
+  })),
 ];
 
 /** Every route registered under /network, as `METHOD /url` with fastify's `:param`s. */
@@ -473,6 +512,16 @@ describe("Network API responses against the Neutron OpenAPI description", () => 
     // quotas
     await send("GET", `/v2.0/quotas/${PROJECT_A}`, 200);
     await send("GET", `/v2.0/quotas/${PROJECT_A}/default`, 200);
+    await send("GET", `/v2.0/quotas/${PROJECT_A}/details`, 200);
+    await send("GET", "/v2.0/quotas/project", 200);
+    await send("GET", "/v2.0/quotas/tenant", 200);
+    await send("PUT", `/v2.0/quotas/${PROJECT_A}`, 200, { as: "admin", json: { quota: { port: 50 } } });
+    await send("GET", "/v2.0/quotas", 200, { as: "admin" });
+    await send("DELETE", `/v2.0/quotas/${PROJECT_A}`, 204, { as: "admin" });
+
+    // IP availability (an admin's)
+    await send("GET", "/v2.0/network-ip-availabilities", 200, { as: "admin" });
+    await send("GET", `/v2.0/network-ip-availabilities/${net.id}`, 200, { as: "admin" });
 
     // tear down, which also calls every DELETE
     await send("PUT", `/v2.0/routers/${router.id}`, 200, { json: { router: { routes: [] } } });
@@ -493,6 +542,11 @@ describe("Network API responses against the Neutron OpenAPI description", () => 
     await send("DELETE", `/v2.0/subnets/${v4.id}`, 204);
     await send("DELETE", `/v2.0/subnets/${extSubnet.id}`, 204, { as: "admin" });
     for (const n of [net, ...bulk]) await send("DELETE", `/v2.0/networks/${n.id}`, 204);
+
+    // the project's auto-allocated topology, on the external network (the only one left)
+    await send("GET", `/v2.0/auto-allocated-topology/${PROJECT_A}?fields=dry-run`, 200);
+    await send("GET", `/v2.0/auto-allocated-topology/${PROJECT_A}`, 200);
+    await send("DELETE", `/v2.0/auto-allocated-topology/${PROJECT_A}`, 204);
     await send("DELETE", `/v2.0/networks/${ext.id}`, 204, { as: "admin" });
 
     expect(problems.map(formatProblem)).toEqual([]);

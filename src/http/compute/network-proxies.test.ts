@@ -398,3 +398,25 @@ describe("nova's os-networks and os-tenant-networks proxies", () => {
     expect((await h.call({ url: "/os-tenant-networks", version: "2.36" })).status).toBe(404);
   });
 });
+
+describe("Neutron's port quota under a server create", () => {
+  it("answers nova's PortLimitExceeded (403) and makes nothing", async () => {
+    const project = h.projects.demo;
+    const before = (await neutron("GET", "/ports")).ports.length;
+    await neutron("PUT", `/quotas/${project}`, { quota: { port: before, force: true } }, "admin");
+    try {
+      const r = await h.call({
+        method: "POST",
+        url: "/servers",
+        body: {
+          server: { name: "over", imageRef: IMAGE_ID, flavorRef: TINY, networks: [{ uuid: NETWORK_ID }] },
+        },
+      });
+      expect(r.status).toBe(403);
+      expect(r.json.forbidden.message).toBe("Maximum number of ports exceeded");
+      expect((await neutron("GET", "/ports")).ports).toHaveLength(before);
+    } finally {
+      await neutron("DELETE", `/quotas/${project}`, undefined, "admin");
+    }
+  });
+});

@@ -200,30 +200,35 @@ describe("server create on Neutron networks", () => {
     await neutron("DELETE", `/networks/${net}`);
   });
 
-  it("with no choice made: the project's one network, none for a project without one, 409 with two", async () => {
+  it("with no choice made: none for a project without a network, auto-allocated for auto, 409 with two", async () => {
     const none = await create(undefined, { as: "other", version: "2.36" });
     expect(none.status).toBe(202);
+    // auto: Neutron's auto-allocated topology, made on first use on the external network
     const auto = await create("auto", { as: "other" });
-    expect(auto.status).toBe(400);
-    expect(auto.json.badRequest.message).toBe(
-      `Unable to automatically allocate a network for project ${h.projects.other}`,
-    );
-    const mine = await network("other-net", "192.168.88.0/24", "other");
-    const one = await create("auto", { as: "other" });
-    expect(one.status).toBe(202);
+    expect(auto.status).toBe(202);
     await h.drain();
     expect(Object.keys((await h.show(none.json.server.id, { as: "other" })).addresses)).toEqual([]);
-    expect(Object.keys((await h.show(one.json.server.id, { as: "other" })).addresses)).toEqual(["other-net"]);
+    expect(Object.keys((await h.show(auto.json.server.id, { as: "other" })).addresses)).toEqual([
+      "auto_allocated_network",
+    ]);
+    // ... and from then on the project's one network
+    const one = await create(undefined, { as: "other", version: "2.36" });
+    expect(one.status).toBe(202);
+    await h.drain();
+    expect(Object.keys((await h.show(one.json.server.id, { as: "other" })).addresses)).toEqual([
+      "auto_allocated_network",
+    ]);
     const second = await network("other-net-2", "192.168.89.0/24", "other");
     const ambiguous = await create(undefined, { as: "other", version: "2.36" });
     expect(ambiguous.status).toBe(409);
     expect(ambiguous.json.conflictingRequest.message).toBe(
       "Multiple possible networks found, use a Network ID to be more specific.",
     );
-    for (const id of [none.json.server.id, one.json.server.id])
+    for (const id of [none.json.server.id, auto.json.server.id, one.json.server.id])
       await h.call({ method: "DELETE", url: `/servers/${id}`, as: "other" });
     await h.drain();
-    for (const id of [mine, second]) await neutron("DELETE", `/networks/${id}`, undefined, "other");
+    await neutron("DELETE", `/networks/${second}`, undefined, "other");
+    await neutron("DELETE", `/auto-allocated-topology/${h.projects.other}`, undefined, "other");
   });
 
   it("never hands one address to two servers created at once on a small subnet", async () => {

@@ -2,8 +2,8 @@ import type { Transaction } from "kysely";
 import { InstancePortRepository } from "../../store/instance-port-repository.js";
 import type { Database, NetworkRow } from "../../store/schema.js";
 import type { AuthContext } from "../context.js";
-import { Conflict, Forbidden, InvalidInput, NotFound, ServiceError } from "../errors.js";
-import { IpAddressAlreadyAllocated, IpAddressGenerationFailure } from "./errors.js";
+import { Conflict, Forbidden, InvalidInput, NotFound, QuotaExceeded, ServiceError } from "../errors.js";
+import { IpAddressAlreadyAllocated, IpAddressGenerationFailure, OverQuota } from "./errors.js";
 import type { NeutronService } from "./neutron-service.js";
 import { NovaFloatingIps } from "./nova-floating-ips.js";
 import { NovaSecurityGroups } from "./nova-security-groups.js";
@@ -107,7 +107,13 @@ export class InstanceNetworking {
         throw new Conflict("Multiple possible networks found, use a Network ID to be more specific.");
       if (networks.length === 0) {
         if (requested === "default") return [];
-        throw new InvalidInput(`Unable to automatically allocate a network for project ${ctx.projectId}`);
+        // nova asks Neutron for the project's auto-allocated topology, made on first use
+        try {
+          return [{ networkId: await this.neutron.autoAllocation.ensure(ctx) }];
+        } catch (error) {
+          if (!(error instanceof ServiceError)) throw error;
+          throw new InvalidInput(`Unable to automatically allocate a network for project ${ctx.projectId}`);
+        }
       }
       this.#checkExternalAttach(ctx, networks);
       await this.#requireSubnet(networks);
@@ -268,6 +274,8 @@ export class InstanceNetworking {
       if (error instanceof IpAddressAlreadyAllocated)
         throw new FixedIpTaken(`Fixed IP address ${error.ip} is already in use on instance.`);
       if (error instanceof IpAddressGenerationFailure) throw new NoMoreFixedIps(nic.networkId);
+      // nova's PortLimitExceeded
+      if (error instanceof OverQuota) throw new QuotaExceeded("Maximum number of ports exceeded");
       // a fixed IP outside the network's subnets, and the like: nova passes Neutron's word on
       if (error instanceof ServiceError && error.category !== "invalid")
         throw new InvalidInput(error.message);

@@ -1,5 +1,6 @@
 import type { AuthContext } from "../context.js";
 import { Conflict, Forbidden, InvalidInput, NotFound, ServiceError } from "../errors.js";
+import { OverQuota } from "./errors.js";
 import type { FloatingIpRecord } from "./floating-ips.js";
 import { parseIp } from "./ip.js";
 import { ExternalIpAddressExhausted } from "./l3-errors.js";
@@ -65,7 +66,7 @@ export class NovaFloatingIps {
         throw new NotFound(
           pool ? `No more floating IPs in pool ${pool}.` : "No more floating IPs available.",
         );
-      if (error instanceof ServiceError && error.name === "OverQuota")
+      if (error instanceof OverQuota)
         throw new Forbidden(pool ? `IP allocation over quota in pool ${pool}.` : "IP allocation over quota.");
       throw error;
     }
