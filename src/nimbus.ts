@@ -40,6 +40,8 @@ export interface Nimbus {
   readonly db: Db;
   readonly engine: TaskEngine;
   readonly compute: ComputeService;
+  /** The compute hosts of this process. */
+  readonly drivers: DriverRegistry;
   /** The URL it listens on (with the real port when 0 was asked for). */
   readonly url: string;
   close(): Promise<void>;
@@ -69,11 +71,11 @@ export async function startNimbus(
   const keypairs = new KeypairService(db, quota);
   const serverGroups = new ServerGroupService(db, quota);
   const neutron = new NeutronService(db);
-  const network = new InstanceNetworking(neutron);
 
   const drivers = new DriverRegistry();
   const driver = new FakeDriver({ hostname: os.hostname(), stepMs: config.fakeStepMs });
   drivers.add(driver);
+  const network = new InstanceNetworking(neutron, drivers);
   // the conductor and scheduler run in this process, on this machine
   const hosts: HostService = new HostService(db, drivers, {
     controlHost: os.hostname(),
@@ -108,7 +110,7 @@ export async function startNimbus(
     adminProjectId: boot.admin.projectId,
     demoProjectId: boot.demo.projectId,
   });
-  await adoptGuests(compute, driver);
+  await adoptGuests(compute, network, driver);
   await hosts.start();
 
   const authenticate = identity.authenticate.bind(identity);
@@ -160,6 +162,7 @@ export async function startNimbus(
     db,
     engine,
     compute,
+    drivers,
     url,
     async close() {
       await app.close();
@@ -172,9 +175,14 @@ export async function startNimbus(
 
 /**
  * Fake guests live in memory: after a restart, hand the fake host back the servers the
- * database places on it, in the power state last recorded, as if they had survived.
+ * database places on it, in the power state last recorded, as if they had survived, with
+ * their ports plugged in again (as nova-compute's init_host plugs its servers' VIFs).
  */
-async function adoptGuests(compute: ComputeService, driver: FakeDriver): Promise<void> {
+async function adoptGuests(
+  compute: ComputeService,
+  network: InstanceNetworking,
+  driver: FakeDriver,
+): Promise<void> {
   const rows = await compute.instances.onHost(driver.hostname);
   for (const instance of rows) {
     driver.adopt(
@@ -192,5 +200,6 @@ async function adoptGuests(compute: ComputeService, driver: FakeDriver): Promise
       },
       instance.powerState as never,
     );
+    await network.replug(instance.uuid, driver.hostname);
   }
 }

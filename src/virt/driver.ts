@@ -47,6 +47,13 @@ export interface GuestNic {
   mac: string;
 }
 
+/** A port plugged into a guest on its host (nova's VIF): what a real driver wires up. */
+export interface Vif {
+  portId: string;
+  mac: string;
+  networkId: string;
+}
+
 /**
  * What a host can tell about one of its guests: nova's Diagnostics object field for field
  * (its 2.48 format), less config_drive, which is the server's and not the host's. Counters
@@ -125,6 +132,13 @@ export interface Driver {
   powerState(uuid: string): Promise<PowerState>;
   /** What the host can tell about a guest (nova's get_instance_diagnostics); `nics` are its ports. */
   diagnostics(uuid: string, nics: readonly GuestNic[]): Promise<GuestDiagnostics>;
+  /**
+   * Plugs a server's ports in on this host (nova's plug_vifs), before or after its spawn;
+   * a port plugged again is a no-op.
+   */
+  plugVifs(uuid: string, vifs: readonly Vif[]): Promise<void>;
+  /** Unplugs ports of a server on this host (nova's unplug_vifs); an unknown one is a no-op. */
+  unplugVifs(uuid: string, portIds: readonly string[]): Promise<void>;
   /** The host's resources, read when the host registers. */
   capacity(): Promise<HostCapacity>;
   /** The host's `uptime` line (clock, time up, load average), or null when the driver cannot tell. */

@@ -276,6 +276,15 @@ export async function policyFixture(): Promise<Fixture> {
     as: "other",
     body: { subnet: { network_id: net.json.network.id, ip_version: 4, cidr: "192.168.10.0/24" } },
   });
+  // the cells make many groups and floating IPs: Neutron's quotas must not refuse them
+  for (const project of [own, foreignProject]) {
+    await harness.call({
+      method: "PUT",
+      url: `/network/v2.0/quotas/${project}`,
+      as: "admin",
+      body: { quota: { security_group: -1, security_group_rule: -1, floatingip: -1, port: -1 } },
+    });
+  }
   // ... and a router to the public network, so that they can have floating IPs
   const router = await harness.call({
     method: "POST",

@@ -14,6 +14,7 @@ import {
   TINY,
 } from "../../../test/compute-harness.js";
 import { PUBLIC_NETWORK_ID } from "../../services/network/bootstrap-network.js";
+import type { FakeDriver } from "../../virt/fake/driver.js";
 
 let h: ComputeHarness;
 
@@ -356,5 +357,38 @@ describe("os-interface", () => {
     await h.action(id, { suspend: null }).catch(() => undefined);
     await h.call({ method: "DELETE", url: `/servers/${id}` });
     await h.drain();
+  });
+});
+
+describe("ports on the host", () => {
+  it("plugs a server's ports in on its host at build, with an attach, and unplugs them on detach and delete", async () => {
+    const driver = h.nimbus.drivers.get(h.nimbus.drivers.hosts[0]!) as FakeDriver;
+    const id = await h.activeServer({ version: "2.37", server: { networks: [{ uuid: NETWORK_ID }] } });
+    const [port] = await portsOf(id);
+    expect(driver.vifs().get(id)).toEqual([
+      { portId: port.id, mac: port.mac_address, networkId: NETWORK_ID },
+    ]);
+    const attached = await h.call({
+      method: "POST",
+      url: `/servers/${id}/os-interface`,
+      body: { interfaceAttachment: {} },
+    });
+    const added = attached.json.interfaceAttachment.port_id;
+    expect(
+      driver
+        .vifs()
+        .get(id)
+        ?.map((v) => v.portId),
+    ).toEqual([port.id, added]);
+    await h.call({ method: "DELETE", url: `/servers/${id}/os-interface/${added}` });
+    expect(
+      driver
+        .vifs()
+        .get(id)
+        ?.map((v) => v.portId),
+    ).toEqual([port.id]);
+    await h.call({ method: "DELETE", url: `/servers/${id}` });
+    await h.drain();
+    expect(driver.vifs().has(id)).toBe(false);
   });
 });

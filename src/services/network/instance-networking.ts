@@ -1,6 +1,8 @@
 import type { Transaction } from "kysely";
 import { InstancePortRepository } from "../../store/instance-port-repository.js";
 import type { Database, NetworkRow } from "../../store/schema.js";
+import type { Vif } from "../../virt/driver.js";
+import type { DriverRegistry } from "../../virt/registry.js";
 import type { AuthContext } from "../context.js";
 import { Conflict, Forbidden, InvalidInput, NotFound, QuotaExceeded, ServiceError } from "../errors.js";
 import { IpAddressAlreadyAllocated, IpAddressGenerationFailure, OverQuota } from "./errors.js";
@@ -36,6 +38,12 @@ class NoMoreFixedIps extends Conflict {
 /** nova's FixedIpAlreadyInUse, lost in a race: a server create answers it with 400, os-interface with 409. */
 class FixedIpTaken extends InvalidInput {}
 
+/** A port taken off a server, and the host it was plugged in on ("" when never bound). */
+interface Unplugged {
+  portId: string;
+  host: string;
+}
+
 /** What `POST /servers/{id}/os-interface` asks for. */
 export interface InterfaceRequest {
   netId?: string;
@@ -68,7 +76,14 @@ export class InstanceNetworking {
   /** nova's floating IP proxy and the add/removeFloatingIp actions. */
   readonly floatingIps: NovaFloatingIps;
 
-  constructor(private readonly neutron: NeutronService) {
+  /**
+   * `drivers`: the hosts whose drivers plug and unplug the ports (nova's plug_vifs), once
+   * the port changes are committed.
+   */
+  constructor(
+    private readonly neutron: NeutronService,
+    private readonly drivers?: DriverRegistry,
+  ) {
     this.instancePorts = new InstancePortRepository(neutron.ports.repo.db);
     this.securityGroups = new NovaSecurityGroups(neutron, this.instancePorts);
     this.floatingIps = new NovaFloatingIps(neutron);
@@ -283,8 +298,9 @@ export class InstanceNetworking {
     }
   }
 
-  /** Binds a built server's ports to its host: they are ACTIVE while it exists. */
+  /** Binds a built server's ports to its host and plugs them in there: they are ACTIVE while it exists. */
   async bind(instanceUuid: string, host: string): Promise<void> {
+    const vifs: Vif[] = [];
     await this.neutron.ports.repo.transaction(async (trx) => {
       for (const nic of await this.instancePorts.portsOf(instanceUuid, trx)) {
         const port = await this.neutron.ports.repo.findPort(nic.port_id, trx);
@@ -295,16 +311,33 @@ export class InstanceNetworking {
           hostId: host,
           active: true,
         });
+        vifs.push({ portId: port.id, mac: port.mac_address, networkId: port.network_id });
       }
       await this.instancePorts.plug(instanceUuid, trx);
     });
+    await this.drivers?.get(host)?.plugVifs(instanceUuid, vifs);
+  }
+
+  /** Plugs a bound server's ports in on its host again (a host restarted), changing nothing in Neutron. */
+  async replug(instanceUuid: string, host: string): Promise<void> {
+    const vifs: Vif[] = [];
+    for (const nic of await this.instancePorts.portsOf(instanceUuid)) {
+      const port = await this.neutron.ports.repo.findPort(nic.port_id);
+      if (nic.plugged === 1 && port?.binding_host_id === host)
+        vifs.push({ portId: port.id, mac: port.mac_address, networkId: port.network_id });
+    }
+    if (vifs.length > 0) await this.drivers?.get(host)?.plugVifs(instanceUuid, vifs);
   }
 
   /** A deleted server's ports: those nimbus made are deleted, the user's unbound and kept. */
   async release(instanceUuid: string): Promise<void> {
-    await this.neutron.ports.repo.transaction(async (trx) => {
-      for (const nic of await this.instancePorts.portsOf(instanceUuid, trx)) await this.#unplug(trx, nic);
+    const unplugged = await this.neutron.ports.repo.transaction(async (trx) => {
+      const out: Unplugged[] = [];
+      for (const nic of await this.instancePorts.portsOf(instanceUuid, trx))
+        out.push(await this.#unplug(trx, nic));
+      return out;
     });
+    await this.#unplugVifs(instanceUuid, unplugged);
   }
 
   /** A server's ports, in NIC order (os-interface's list). */
@@ -388,17 +421,20 @@ export class InstanceNetworking {
 
   /** Detaches one NIC: a port nimbus made is deleted, the user's unbound and kept. */
   async detach(instanceUuid: string, portId: string): Promise<void> {
-    await this.neutron.ports.repo.transaction(async (trx) => {
+    const unplugged = await this.neutron.ports.repo.transaction(async (trx) => {
       const nic = await this.instancePorts.findByPort(portId, trx);
-      if (nic?.instance_uuid !== instanceUuid) return;
-      await this.#unplug(trx, nic);
+      if (nic?.instance_uuid !== instanceUuid) return [];
+      return [await this.#unplug(trx, nic)];
     });
+    await this.#unplugVifs(instanceUuid, unplugged);
   }
 
+  /** Unbinds or deletes a NIC's port; answers where it was plugged in. */
   async #unplug(
     trx: Transaction<Database>,
     nic: { port_id: string; preserve_on_delete: number },
-  ): Promise<void> {
+  ): Promise<Unplugged> {
+    const host = (await this.neutron.ports.repo.findPort(nic.port_id, trx))?.binding_host_id ?? "";
     if (nic.preserve_on_delete === 1) {
       await this.neutron.ports.setDevice(trx, nic.port_id, {
         deviceId: "",
@@ -409,6 +445,15 @@ export class InstanceNetworking {
       await this.instancePorts.remove(nic.port_id, trx);
     } else {
       await this.neutron.ports.deleteIn(trx, nic.port_id);
+    }
+    return { portId: nic.port_id, host };
+  }
+
+  /** Tells each host the ports it no longer has. */
+  async #unplugVifs(instanceUuid: string, unplugged: readonly Unplugged[]): Promise<void> {
+    for (const host of new Set(unplugged.map((u) => u.host))) {
+      const ports = unplugged.filter((u) => u.host === host).map((u) => u.portId);
+      await this.drivers?.get(host)?.unplugVifs(instanceUuid, ports);
     }
   }
 }

@@ -219,10 +219,7 @@ export class NovaSecurityGroups {
 
   async deleteRule(ctx: AuthContext, id: string): Promise<void> {
     validateId(id);
-    const rule = await this.neutron.securityGroupRules.show(ctx, id).catch((error) => {
-      if (error instanceof ServiceError && error.category === "not_found") throw new NotFound(error.message);
-      throw error;
-    });
+    const rule = await this.neutron.securityGroupRules.show(ctx, id);
     await this.#groups.show(ctx, rule.security_group_id);
     await this.neutron.securityGroupRules.delete(ctx, id);
   }

@@ -16,6 +16,19 @@ const spec = {
 };
 
 describe("FakeDriver", () => {
+  it("records the ports plugged in per server, once each, until they are unplugged", async () => {
+    const d = new FakeDriver({ hostname: "h1", stepMs: 0 });
+    const a = { portId: "p1", mac: "fa:16:3e:00:00:01", networkId: "n1" };
+    const b = { portId: "p2", mac: "fa:16:3e:00:00:02", networkId: "n1" };
+    await d.plugVifs("g1", [a]);
+    await d.plugVifs("g1", [a, b]);
+    expect(d.vifs()).toEqual(new Map([["g1", [a, b]]]));
+    await d.unplugVifs("g1", ["p1", "unknown"]);
+    expect(d.vifs().get("g1")).toEqual([b]);
+    await d.unplugVifs("g1", ["p2"]);
+    expect(d.vifs().size).toBe(0);
+  });
+
   it("runs a guest through its power states and reads them back", async () => {
     const d = new FakeDriver({ hostname: "h1", stepMs: 0 });
     expect(await d.powerState("g1")).toBe(PowerState.NOSTATE);

@@ -8,6 +8,7 @@ import {
   type GuestSpec,
   type HostCapacity,
   POWER_STATE_NAMES,
+  type Vif,
 } from "../driver.js";
 
 interface FakeGuest {
@@ -64,6 +65,8 @@ export class FakeDriver implements Driver {
   readonly hostname: string;
   readonly #stepMs: number;
   readonly #guests = new Map<string, FakeGuest>();
+  /** The ports plugged in on this host, by server: kept apart from the guests, as a host's bridge ports are. */
+  readonly #vifs = new Map<string, Map<string, Vif>>();
   readonly #capacity: HostCapacity;
 
   constructor(options: FakeDriverOptions) {
@@ -119,6 +122,24 @@ export class FakeDriver implements Driver {
     const guest: FakeGuest = { spec, power: PowerState.NOSTATE, console: [] };
     this.#guests.set(spec.uuid, guest);
     this.#boot(guest);
+  }
+
+  async plugVifs(uuid: string, vifs: readonly Vif[]): Promise<void> {
+    const plugged = this.#vifs.get(uuid) ?? new Map<string, Vif>();
+    for (const vif of vifs) plugged.set(vif.portId, { ...vif });
+    this.#vifs.set(uuid, plugged);
+  }
+
+  async unplugVifs(uuid: string, portIds: readonly string[]): Promise<void> {
+    const plugged = this.#vifs.get(uuid);
+    if (!plugged) return;
+    for (const id of portIds) plugged.delete(id);
+    if (plugged.size === 0) this.#vifs.delete(uuid);
+  }
+
+  /** The ports plugged in on this host, by server. */
+  vifs(): Map<string, Vif[]> {
+    return new Map([...this.#vifs].map(([uuid, plugged]) => [uuid, [...plugged.values()]]));
   }
 
   async destroy(uuid: string): Promise<void> {
