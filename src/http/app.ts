@@ -13,6 +13,7 @@ import type { AuthContext } from "../services/context.js";
 import { apiErrorsFor, installErrorHandler } from "./error-handler.js";
 import { HttpFault } from "./faults.js";
 import { parseJsonBody, urlHasNul } from "./json-body.js";
+import { readBodyText } from "./request-body.js";
 import { newRequestId } from "./request-id.js";
 
 declare module "fastify" {
@@ -71,14 +72,15 @@ export function createHttpServer(config: Config, logStream?: DestinationStream):
   });
 
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser(JSON_TYPES, { parseAs: "string" }, (_request, body, done) => {
-    const text = typeof body === "string" ? body : body.toString("utf8");
-    if (text.trim() === "") return done(null, null);
-    try {
-      done(null, parseJsonBody(text, "Malformed request body"));
-    } catch (error) {
-      done(error as Error, undefined);
-    }
+  app.addContentTypeParser(JSON_TYPES, async (request: FastifyRequest, payload: AsyncIterable<Buffer>) => {
+    const text = await readBodyText(
+      request,
+      payload,
+      config.bodyLimitBytes,
+      () => new HttpFault(413, "Request is too large."),
+    );
+    if (text.trim() === "") return null;
+    return parseJsonBody(text, "Malformed request body");
   });
   // A body with another media type is refused unless a service registers a parser for it.
   app.addContentTypeParser("*", (_request, _payload, done) => {

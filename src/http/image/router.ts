@@ -4,6 +4,7 @@ import type { ImageService } from "../../services/image/image-service.js";
 import { type Authenticate, authHook } from "../auth-hook.js";
 import { HttpFault } from "../faults.js";
 import { parseJsonBody } from "../json-body.js";
+import { readBodyText } from "../request-body.js";
 import type { ImageRoutes } from "./context.js";
 import { installGlanceErrors } from "./errors.js";
 import { imageDataRoutes } from "./image-data.js";
@@ -17,15 +18,13 @@ export interface ImageDeps {
 }
 
 /** Reads a request body as JSON whatever its media type, as Glance's JSON deserializer does. */
-async function readJson(payload: AsyncIterable<Buffer>, limit: number): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let length = 0;
-  for await (const chunk of payload) {
-    length += chunk.length;
-    if (length > limit) throw new HttpFault(413, "The body of your request was too large for this server.");
-    chunks.push(chunk);
-  }
-  const text = Buffer.concat(chunks).toString("utf8");
+async function readJson(
+  request: FastifyRequest,
+  payload: AsyncIterable<Buffer>,
+  limit: number,
+): Promise<unknown> {
+  const tooLarge = () => new HttpFault(413, "The body of your request was too large for this server.");
+  const text = await readBodyText(request, payload, limit, tooLarge);
   if (text.trim() === "") return undefined;
   return parseJsonBody(text, "Malformed JSON in request body.");
 }
@@ -52,7 +51,7 @@ export async function registerImage(app: FastifyInstance, deps: ImageDeps): Prom
       scope.removeAllContentTypeParsers();
       scope.addContentTypeParser("*", async (request: FastifyRequest, payload: AsyncIterable<Buffer>) => {
         if (request.routeOptions.config.streamBody) return payload;
-        return readJson(payload, deps.config.bodyLimitBytes);
+        return readJson(request, payload, deps.config.bodyLimitBytes);
       });
 
       scope.get("/", async (_request, reply) => {
