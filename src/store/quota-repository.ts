@@ -38,8 +38,61 @@ export class QuotaRepository {
     }
   }
 
+  /** Drops the project's limits and every per-user limit inside it, as nova's delete does. */
   async deleteLimits(projectId: string): Promise<void> {
-    await this.db.deleteFrom("quotas").where("project_id", "=", projectId).execute();
+    await this.db.transaction().execute(async (trx) => {
+      await trx.deleteFrom("quotas").where("project_id", "=", projectId).execute();
+      await trx.deleteFrom("project_user_quotas").where("project_id", "=", projectId).execute();
+    });
+  }
+
+  /** The limits set for one user of a project, by resource. */
+  async userLimits(
+    projectId: string,
+    userId: string,
+    executor: Executor = this.db,
+  ): Promise<Record<string, number>> {
+    const rows = await executor
+      .selectFrom("project_user_quotas")
+      .select(["resource", "hard_limit"])
+      .where("project_id", "=", projectId)
+      .where("user_id", "=", userId)
+      .execute();
+    return Object.fromEntries(rows.map((r) => [r.resource, Number(r.hard_limit)]));
+  }
+
+  async setUserLimits(
+    executor: Executor,
+    projectId: string,
+    userId: string,
+    limits: Record<string, number>,
+  ): Promise<void> {
+    for (const [resource, hard_limit] of Object.entries(limits)) {
+      await executor
+        .insertInto("project_user_quotas")
+        .values({ project_id: projectId, user_id: userId, resource, hard_limit })
+        .onConflict((oc) => oc.columns(["project_id", "user_id", "resource"]).doUpdateSet({ hard_limit }))
+        .execute();
+    }
+  }
+
+  async deleteUserLimits(projectId: string, userId: string): Promise<void> {
+    await this.db
+      .deleteFrom("project_user_quotas")
+      .where("project_id", "=", projectId)
+      .where("user_id", "=", userId)
+      .execute();
+  }
+
+  /** Per resource, the sum of the limits set for the project's users (what nova has "given out"). */
+  async userLimitSums(executor: Executor, projectId: string): Promise<Record<string, number>> {
+    const rows = await executor
+      .selectFrom("project_user_quotas")
+      .select((eb) => ["resource", eb.fn.sum<number | string>("hard_limit").as("total")])
+      .where("project_id", "=", projectId)
+      .groupBy("resource")
+      .execute();
+    return Object.fromEntries(rows.map((r) => [r.resource, Number(r.total)]));
   }
 
   /**

@@ -21,6 +21,7 @@ export interface Database {
   instance_action_events: InstanceActionEventTable;
   tasks: TaskTable;
   quotas: { project_id: string; resource: string; hard_limit: number };
+  project_user_quotas: { project_id: string; user_id: string; resource: string; hard_limit: number };
   quota_locks: { project_id: string; version: Generated<number> };
   services: ServiceTable;
   compute_nodes: ComputeNodeTable;

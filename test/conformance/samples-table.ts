@@ -186,6 +186,15 @@ const quotaRows = (area: string, dir: string): SampleRow[] => {
         body: { sample: "quotas-update-force-post-req.json" },
       },
     },
+    {
+      sample: `${at}/user-quotas-update-post-resp.json`,
+      as: "admin",
+      request: {
+        method: "PUT",
+        path: "/os-quota-sets/{demo_project_id}?user_id={demo_user_id}",
+        body: { sample: "user-quotas-update-post-req.json" },
+      },
+    },
   ];
 };
 
@@ -1193,10 +1202,6 @@ export const NOT_IMPLEMENTED: readonly NotImplemented[] = [
   {
     samples: "servers/v2.71/server-get-down-cell-resp.json",
     reason: "down cell record; nimbus has no cells",
-  },
-  {
-    samples: "{os-quota-sets,os-quota-sets-noop}/**/user-quotas-update-post-resp.json",
-    reason: "per-user quotas: nimbus keeps quotas per project and answers 400 to PUT with user_id",
   },
   {
     samples: "extra:servers/attach-interfaces-*-resp.json.tpl",

@@ -171,3 +171,63 @@ describe("DELETE /os-quota-sets/{id}", () => {
     expect((await call(t.app, { url: url("", OTHER_PROJECT), token: "other" })).json.quota_set.cores).toBe(7);
   });
 });
+
+describe("os-quota-sets with user_id", () => {
+  const user = "alice-user-id";
+  const forUser = (suffix = "", u = user) => `${url(suffix)}?user_id=${u}`;
+
+  it("sets, shows and details one user's limits apart from the project's", async () => {
+    await insertTestInstance(t.db, { projectId: MEMBER_PROJECT, userId: user, vcpus: 2, memoryMb: 256 });
+    await insertTestInstance(t.db, { projectId: MEMBER_PROJECT, userId: "bob", vcpus: 1, memoryMb: 64 });
+    const body = sample("os-quota-sets/user-quotas-update-post-req.json");
+    const put = await call(t.app, { method: "PUT", url: forUser(), body });
+    expect(put.status).toBe(200);
+    expect(keys(put.json.quota_set)).toEqual(
+      keys(sample("os-quota-sets/user-quotas-update-post-resp.json").quota_set),
+    );
+    expect(put.json.quota_set.instances).toBe(9);
+    const shown = await call(t.app, { url: forUser(), token: "member" });
+    expect(shown.json.quota_set).toMatchObject({ id: MEMBER_PROJECT, instances: 9, cores: 20 });
+    expect((await call(t.app, { url: url(), token: "member" })).json.quota_set.instances).toBe(10);
+    const detail = await call(t.app, { url: forUser("/detail"), token: "member" });
+    expect(detail.json.quota_set.instances).toEqual({ in_use: 1, limit: 9, reserved: 0 });
+    expect(detail.json.quota_set.cores).toEqual({ in_use: 2, limit: 20, reserved: 0 });
+  });
+
+  it("refuses a user's limit over what the project has left, unless forced", async () => {
+    await call(t.app, { method: "PUT", url: forUser("", "bob"), body: { quota_set: { cores: 15 } } });
+    const over = await call(t.app, { method: "PUT", url: forUser(), body: { quota_set: { cores: 6 } } });
+    expect(over.status).toBe(400);
+    expect(over.json.badRequest.message).toBe("Quota limit 6 for cores must be less than or equal to 5.");
+    const forced = await call(t.app, {
+      method: "PUT",
+      url: forUser(),
+      body: { quota_set: { cores: 6, force: true } },
+    });
+    expect(forced.json.quota_set.cores).toBe(6);
+  });
+
+  it("deletes one user's limits with 202, and the project's delete takes its users' too", async () => {
+    await call(t.app, { method: "PUT", url: forUser(), body: { quota_set: { instances: 2 } } });
+    await call(t.app, { method: "PUT", url: forUser("", "bob"), body: { quota_set: { instances: 3 } } });
+    expect((await call(t.app, { method: "DELETE", url: forUser() })).status).toBe(202);
+    expect((await call(t.app, { url: forUser() })).json.quota_set.instances).toBe(10);
+    expect((await call(t.app, { url: forUser("", "bob") })).json.quota_set.instances).toBe(3);
+    await call(t.app, { method: "DELETE", url: url() });
+    expect((await call(t.app, { url: forUser("", "bob") })).json.quota_set.instances).toBe(10);
+  });
+
+  it("holds the user's key pairs to the user's key_pairs limit", async () => {
+    const member = "member-user-id";
+    await call(t.app, { method: "PUT", url: forUser("", member), body: { quota_set: { key_pairs: 0 } } });
+    const refused = await call(t.app, {
+      method: "POST",
+      url: "/os-keypairs",
+      token: "member",
+      body: { keypair: { name: "k1" } },
+    });
+    expect(refused.status).toBe(403);
+    expect(refused.json.forbidden.message).toBe("Quota exceeded, too many key pairs.");
+    await call(t.app, { method: "DELETE", url: forUser("", member) });
+  });
+});

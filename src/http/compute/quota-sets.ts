@@ -47,7 +47,7 @@ export function quotaSetRoutes(deps: QuotaSetRouteDeps): RouteDef[] {
       status: 200,
       handler: async (call) => {
         const projectId = await target(call, p("show", "project_reader"));
-        return quotaSetView(projectId, await quotas.limitsFor(projectId), call.version);
+        return quotaSetView(projectId, await quotas.limitsOf(projectId, userIdOf(call)), call.version);
       },
     },
     {
@@ -74,8 +74,6 @@ export function quotaSetRoutes(deps: QuotaSetRouteDeps): RouteDef[] {
       status: 200,
       handler: async (call) => {
         const projectId = await target(call, p("update", "admin"));
-        if (userIdOf(call) !== undefined)
-          throw badRequest("Per-user quotas are not supported; set the project's quota.");
         const body = call.body.quota_set as Record<string, unknown>;
         // nova reads force leniently: anything but a true-ish string is false
         const force = strictBool(body.force ?? false) === true;
@@ -85,7 +83,7 @@ export function quotaSetRoutes(deps: QuotaSetRouteDeps): RouteDef[] {
           if (key === "force" || value === null || value === "" || !RESOURCES.has(key)) continue;
           requested[key as QuotaResource] = Number(value);
         }
-        const limits = await quotas.update(projectId, requested, { force });
+        const limits = await quotas.update(projectId, requested, { force, userId: userIdOf(call) });
         return quotaSetView(undefined, limits, call.version);
       },
     },
@@ -95,8 +93,8 @@ export function quotaSetRoutes(deps: QuotaSetRouteDeps): RouteDef[] {
       status: 202,
       handler: async (call) => {
         authorize(call.auth, p("delete", "admin"), call.params.id!);
-        // nimbus keeps no per-user quotas, so deleting a user's leaves nothing to do
-        if (userIdOf(call) === undefined) await quotas.reset(call.params.id!);
+        // nova's delete does not ask Keystone whether the project exists
+        await quotas.reset(call.params.id!, userIdOf(call));
       },
     },
   ];

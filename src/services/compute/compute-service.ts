@@ -290,7 +290,7 @@ export class ComputeService {
     }
     const securityGroups = await this.network.securityGroups.forCreate(ctx, req.securityGroups);
     const nics = await this.network.plan(ctx, req.networks, maxCount);
-    await this.ports.quota.checkMetadataItems(projectId, Object.keys(req.metadata ?? {}).length);
+    await this.ports.quota.checkMetadataItems(projectId, Object.keys(req.metadata ?? {}).length, ctx.userId);
     const groupUuid = await this.ports.serverGroups.hintedGroup(ctx, req.schedulerHints);
 
     const adminPass = req.adminPass ?? generatePassword();
@@ -299,7 +299,7 @@ export class ComputeService {
     const created: string[] = [];
 
     await this.db.transaction().execute(async (trx) => {
-      const count = await this.#fitQuota(trx, projectId, flavor, minCount, maxCount);
+      const count = await this.#fitQuota(trx, projectId, ctx.userId, flavor, minCount, maxCount);
       // a group's policy places its servers; null: no host fits (nova's NoValidHost)
       const hosts =
         groupUuid === undefined
@@ -414,6 +414,7 @@ export class ComputeService {
   async #fitQuota(
     trx: Trx,
     projectId: string,
+    userId: string,
     flavor: FlavorInfo,
     min: number,
     max: number,
@@ -421,11 +422,12 @@ export class ComputeService {
     let lastError: unknown;
     for (let count = max; count >= min; count--) {
       try {
-        await this.ports.quota.checkInstances(trx, projectId, {
-          instances: count,
-          cores: flavor.vcpus * count,
-          ram: flavor.memory_mb * count,
-        });
+        await this.ports.quota.checkInstances(
+          trx,
+          projectId,
+          { instances: count, cores: flavor.vcpus * count, ram: flavor.memory_mb * count },
+          userId,
+        );
         return count;
       } catch (error) {
         if (!(error instanceof QuotaExceeded)) throw error;
@@ -572,7 +574,11 @@ export class ComputeService {
       }
     }
     if (req.metadata !== undefined) {
-      await this.ports.quota.checkMetadataItems(instance.projectId, Object.keys(req.metadata).length);
+      await this.ports.quota.checkMetadataItems(
+        instance.projectId,
+        Object.keys(req.metadata).length,
+        ctx.userId,
+      );
     }
     await this.#accept(ctx, uuid, "rebuild", "rebuild", {
       kind: "rebuild",
@@ -727,7 +733,7 @@ export class ComputeService {
     // the quota is checked against the metadata as read here; the merge itself re-reads it
     // under the server's lock, so concurrent merges keep each other's keys
     const expected = replace ? metadata : { ...instance.metadata, ...metadata };
-    await this.ports.quota.checkMetadataItems(instance.projectId, Object.keys(expected).length);
+    await this.ports.quota.checkMetadataItems(instance.projectId, Object.keys(expected).length, ctx.userId);
     return this.db.transaction().execute(async (trx) => {
       let merged = metadata;
       if (replace) await this.instances.replaceMetadata(trx, uuid, metadata);
@@ -902,7 +908,7 @@ export class ComputeService {
     const metadata = req.metadata ?? {};
     if (req.checkMetadataQuota && Object.keys(metadata).length > 0) {
       await this.ports.quota
-        .checkMetadataItems(ctx.projectId ?? instance.projectId, Object.keys(metadata).length)
+        .checkMetadataItems(ctx.projectId ?? instance.projectId, Object.keys(metadata).length, ctx.userId)
         .catch((error: unknown) => {
           if (error instanceof QuotaExceeded) throw new Forbidden("Image metadata limit exceeded");
           throw error;
@@ -1147,7 +1153,13 @@ export class ComputeService {
       if (!ctx.isAdmin && row.project_id !== ctx.projectId) throw new InstanceNotFound(uuid);
       checkGuard(guarded(row), transition, action.startsWith("reboot") ? "reboot" : action, ctx);
       if (work.quota && (work.quota.cores > 0 || work.quota.ram > 0)) {
-        await this.ports.quota.checkInstances(trx, row.project_id, { instances: 0, ...work.quota });
+        // nova holds an upsize to the quotas of the server's project and user
+        await this.ports.quota.checkInstances(
+          trx,
+          row.project_id,
+          { instances: 0, ...work.quota },
+          row.user_id,
+        );
       }
       const applied = await this.instances.update(
         trx,

@@ -62,13 +62,18 @@ export interface ComputePorts {
     delete(ctx: AuthContext, id: string): Promise<void>;
   };
   quota: {
-    /** Inside the transaction that changes the servers: throws QuotaExceeded when usage + delta is over a limit. */
+    /**
+     * Inside the transaction that changes the servers: throws QuotaExceeded when usage +
+     * delta is over a limit of the project, or of the user who owns the servers.
+     */
     checkInstances(
       trx: Db | Transaction<Database>,
       projectId: string,
       delta: { instances: number; cores: number; ram: number },
+      userId: string,
     ): Promise<void>;
-    checkMetadataItems(projectId: string, count: number): Promise<void>;
+    /** `userId` is the caller's: nova checks metadata_items for the requesting user. */
+    checkMetadataItems(projectId: string, count: number, userId: string): Promise<void>;
   };
   hosts: {
     /** nova's host_status of each host (UP, DOWN, MAINTENANCE, UNKNOWN or ""). */

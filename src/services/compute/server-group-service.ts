@@ -135,7 +135,7 @@ export class ServerGroupService {
       createdAt: new Date().toISOString(),
     };
     await this.db.transaction().execute(async (trx) => {
-      await this.quotas.checkServerGroups(trx, projectId);
+      await this.quotas.checkServerGroups(trx, projectId, ctx.userId);
       if (req.policy !== "anti-affinity" && Object.keys(req.rules).length > 0) {
         throw new InvalidInput("Only anti-affinity policy supports rules.");
       }

@@ -153,4 +153,128 @@ describe("QuotaService", () => {
     await expect(quotas.checkKeypairs(db, P, "alice")).rejects.toThrow("Quota exceeded, too many key pairs.");
     await quotas.checkKeypairs(db, P, "bob");
   });
+
+  describe("per-user limits", () => {
+    it("give a user the project's limits until an admin sets the user's own", async () => {
+      await quotas.update(P, { cores: 12 }, { force: false });
+      expect(await quotas.userLimitsFor(P, "alice")).toEqual(await quotas.limitsFor(P));
+      await quotas.update(P, { instances: 3 }, { force: false, userId: "alice" });
+      expect((await quotas.userLimitsFor(P, "alice")).instances).toBe(3);
+      expect((await quotas.userLimitsFor(P, "alice")).cores).toBe(12);
+      expect((await quotas.limitsFor(P)).instances).toBe(10);
+      expect((await quotas.userLimitsFor(P, "bob")).instances).toBe(10);
+    });
+
+    it("keep a user's limit within what the project has not given to its other users", async () => {
+      await quotas.update(P, { instances: 6 }, { force: false, userId: "alice" });
+      await expect(quotas.update(P, { instances: 5 }, { force: false, userId: "bob" })).rejects.toThrow(
+        new InvalidInput("Quota limit 5 for instances must be less than or equal to 4."),
+      );
+      // the user's own limit counts back into the range: alice may go up to 10
+      expect((await quotas.update(P, { instances: 10 }, { force: false, userId: "alice" })).instances).toBe(
+        10,
+      );
+      await expect(quotas.update(P, { instances: 1 }, { force: false, userId: "bob" })).rejects.toThrow(
+        new InvalidInput("Quota limit 1 for instances must be less than or equal to 0."),
+      );
+      // unlimited is above any maximum, and force skips the range
+      await expect(quotas.update(P, { cores: -1 }, { force: false, userId: "bob" })).rejects.toThrow(
+        new InvalidInput("Quota limit -1 for cores must be less than or equal to 20."),
+      );
+      expect((await quotas.update(P, { instances: 5 }, { force: true, userId: "bob" })).instances).toBe(5);
+    });
+
+    it("keep a user's limit at or above that user's usage, and a project's above what it gave out", async () => {
+      await insertTestInstance(db, { projectId: P, userId: "alice", vcpus: 1, memoryMb: 64 });
+      await insertTestInstance(db, { projectId: P, userId: "alice", vcpus: 1, memoryMb: 64 });
+      await insertTestInstance(db, { projectId: P, userId: "bob", vcpus: 1, memoryMb: 64 });
+      await expect(quotas.update(P, { instances: 1 }, { force: false, userId: "alice" })).rejects.toThrow(
+        new InvalidInput(
+          "Quota limit 1 for instances must be greater than or equal to already used and reserved 2.",
+        ),
+      );
+      await quotas.update(P, { instances: 7 }, { force: false, userId: "alice" });
+      await expect(quotas.update(P, { instances: 6 }, { force: false })).rejects.toThrow(
+        new InvalidInput(
+          "Quota limit 6 for instances must be greater than or equal to already used and reserved 7.",
+        ),
+      );
+      expect((await quotas.update(P, { instances: 7 }, { force: false })).instances).toBe(7);
+    });
+
+    it("set the project's limit for the resources nova keeps per project only", async () => {
+      await quotas.update(P, { floating_ips: 4, cores: 3 }, { force: false, userId: "alice" });
+      expect((await quotas.limitsFor(P)).floating_ips).toBe(4);
+      expect((await quotas.limitsFor(P)).cores).toBe(20);
+      expect((await quotas.userLimitsFor(P, "bob")).floating_ips).toBe(4);
+    });
+
+    it("hold a user with limits of their own to them, counting that user's servers", async () => {
+      await quotas.update(P, { instances: 2 }, { force: false, userId: "alice" });
+      await insertTestInstance(db, { projectId: P, userId: "alice", vcpus: 1, memoryMb: 64 });
+      await insertTestInstance(db, { projectId: P, userId: "bob", vcpus: 1, memoryMb: 64 });
+      await insertTestInstance(db, { projectId: P, userId: "bob", vcpus: 1, memoryMb: 64 });
+      await quotas.checkInstances(db, P, { instances: 1, cores: 1, ram: 64 }, "alice");
+      await insertTestInstance(db, { projectId: P, userId: "alice", vcpus: 1, memoryMb: 64 });
+      await expect(
+        quotas.checkInstances(db, P, { instances: 1, cores: 1, ram: 64 }, "alice"),
+      ).rejects.toThrow(
+        new QuotaExceeded("Quota exceeded for instances: Requested 1, but already used 2 of 2 instances"),
+      );
+      // bob has no limits of his own: the project's 10 hold him
+      await quotas.checkInstances(db, P, { instances: 6, cores: 1, ram: 64 }, "bob");
+      await expect(quotas.checkInstances(db, P, { instances: 7, cores: 1, ram: 64 }, "bob")).rejects.toThrow(
+        new QuotaExceeded("Quota exceeded for instances: Requested 7, but already used 4 of 10 instances"),
+      );
+    });
+
+    it("never let a user's concurrent creates overshoot the user's limit", async () => {
+      await quotas.update(P, { instances: 3 }, { force: false, userId: "alice" });
+      const attempts = Array.from({ length: 12 }, () =>
+        db.transaction().execute(async (trx) => {
+          await quotas.checkInstances(trx, P, { instances: 1, cores: 1, ram: 64 }, "alice");
+          await insertTestInstance(trx as unknown as Db, {
+            projectId: P,
+            userId: "alice",
+            vcpus: 1,
+            memoryMb: 64,
+          });
+        }),
+      );
+      const results = await Promise.allSettled(attempts);
+      expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(3);
+      expect((await quotas.usageFor(P, "alice")).instances).toBe(3);
+    });
+
+    it("hold metadata items, key pairs and server groups to the tighter of the two limits", async () => {
+      await quotas.update(
+        P,
+        { metadata_items: 2, key_pairs: 0, server_groups: 0 },
+        { force: false, userId: "alice" },
+      );
+      await quotas.checkMetadataItems(P, 2, "alice");
+      await expect(quotas.checkMetadataItems(P, 3, "alice")).rejects.toThrow(
+        new QuotaExceeded("Maximum number of metadata items exceeds 2"),
+      );
+      await quotas.checkMetadataItems(P, 3, "bob");
+      await expect(quotas.checkKeypairs(db, P, "alice")).rejects.toThrow(
+        "Quota exceeded, too many key pairs.",
+      );
+      await quotas.checkKeypairs(db, P, "bob");
+      await expect(quotas.checkServerGroups(db, P, "alice")).rejects.toThrow(
+        "Quota exceeded, too many server groups.",
+      );
+      await quotas.checkServerGroups(db, P, "bob");
+    });
+
+    it("are dropped with the user's reset, and with the project's", async () => {
+      await quotas.update(P, { instances: 3 }, { force: false, userId: "alice" });
+      await quotas.update(P, { instances: 4 }, { force: false, userId: "bob" });
+      await quotas.reset(P, "alice");
+      expect((await quotas.userLimitsFor(P, "alice")).instances).toBe(10);
+      expect((await quotas.userLimitsFor(P, "bob")).instances).toBe(4);
+      await quotas.reset(P);
+      expect((await quotas.userLimitsFor(P, "bob")).instances).toBe(10);
+    });
+  });
 });

@@ -50,6 +50,21 @@ const INSTANCE_RESOURCES = ["instances", "cores", "ram"] as const;
 
 const isQuotaResource = (name: string): name is QuotaResource => Object.hasOwn(QUOTA_DEFAULTS, name);
 
+/**
+ * Resources nova keeps per project only (its PER_PROJECT_QUOTAS, less nova-network's
+ * `networks`): setting one with a user_id sets the project's limit.
+ */
+const PER_PROJECT_RESOURCES: ReadonlySet<QuotaResource> = new Set(["fixed_ips", "floating_ips"]);
+
+/** nova's comparisons treat -1 (or less) as no limit at all. */
+const asCap = (limit: number) => (limit <= UNLIMITED ? Number.POSITIVE_INFINITY : limit);
+
+/** What a quota check compares: the limits, the counted usage and the wanted growth. */
+interface QuotaScope {
+  limits: InstanceUsage;
+  usage: InstanceUsage;
+}
+
 /** Lock key of the per-user key_pairs count (the quota_locks table also holds project ids). */
 const userLockKey = (userId: string) => `user:${userId}`;
 /** Lock key of a server group's member count. */
@@ -111,6 +126,27 @@ export class QuotaService {
   }
 
   /**
+   * A user's limits inside a project (nova's get_user_quotas): the user's own where an
+   * admin set them, the project's elsewhere.
+   */
+  async userLimitsFor(projectId: string, userId: string, executor: Executor = this.db): Promise<QuotaLimits> {
+    const limits = await this.limitsFor(projectId, executor);
+    for (const [resource, value] of Object.entries(
+      await this.#repo.userLimits(projectId, userId, executor),
+    )) {
+      if (isQuotaResource(resource)) limits[resource] = value;
+    }
+    return limits;
+  }
+
+  /** The project's limits, or with `userId` that user's. */
+  async limitsOf(projectId: string, userId?: string, executor: Executor = this.db): Promise<QuotaLimits> {
+    return userId === undefined
+      ? this.limitsFor(projectId, executor)
+      : this.userLimitsFor(projectId, userId, executor);
+  }
+
+  /**
    * Current usage per resource as nova reports it: servers, vCPUs and RAM counted from the
    * project's (or, with `userId`, that user's) live servers, server_groups from its server
    * groups; key_pairs and server_group_members are per-user (per-group) counts nova always
@@ -125,75 +161,170 @@ export class QuotaService {
     return usage;
   }
 
-  /** Limit, usage and (always 0) reservations per resource: os-quota-sets detail and /limits. */
+  /**
+   * Limit, usage and (always 0) reservations per resource: os-quota-sets detail and /limits;
+   * with `userId`, the user's limits and usage.
+   */
   async detailFor(projectId: string, userId?: string): Promise<Record<QuotaResource, QuotaUsage>> {
-    const [limits, usage] = await Promise.all([this.limitsFor(projectId), this.usageFor(projectId, userId)]);
+    const [limits, usage] = await Promise.all([
+      this.limitsOf(projectId, userId),
+      this.usageFor(projectId, userId),
+    ]);
     return Object.fromEntries(
       QUOTA_RESOURCES.map((r) => [r, { limit: limits[r], in_use: usage[r], reserved: 0 }]),
     ) as Record<QuotaResource, QuotaUsage>;
   }
 
   /**
-   * Sets some of a project's limits. Unless `force`, a limit below current usage is refused
-   * with nova's 400 message (checked for every value before any is written).
+   * Sets some of a project's limits, or with `userId` some of that user's (nova's
+   * os-quota-sets update). Unless `force`, each value must lie in nova's settable range
+   * (get_settable_quotas), checked for every value before any is written: a project's
+   * limit covers its usage and the limits given to its users; a user's limit covers the
+   * user's usage and fits in what the project has not given to its other users.
    */
   async update(
     projectId: string,
     requested: Partial<Record<QuotaResource, number>>,
-    options: { force: boolean },
+    options: { force: boolean; userId?: string },
   ): Promise<QuotaLimits> {
+    const { userId } = options;
     await this.db.transaction().execute(async (trx) => {
       await this.#repo.lock(trx, projectId);
       if (!options.force) {
-        const usage = await this.usageFor(projectId, undefined, trx);
+        const ranges = await this.#settable(trx, projectId, userId);
         for (const [resource, limit] of Object.entries(requested) as Array<[QuotaResource, number]>) {
-          const minimum = usage[resource];
-          if (limit !== UNLIMITED && limit < minimum) {
+          const { minimum, maximum } = ranges[resource];
+          if (asCap(limit) < asCap(minimum)) {
             throw new InvalidInput(
               `Quota limit ${limit} for ${resource} must be greater than or equal to already used and reserved ${minimum}.`,
             );
           }
+          if (asCap(limit) > asCap(maximum)) {
+            throw new InvalidInput(
+              `Quota limit ${limit} for ${resource} must be less than or equal to ${maximum}.`,
+            );
+          }
         }
       }
-      await this.#repo.setLimits(trx, projectId, requested);
+      if (userId === undefined) {
+        await this.#repo.setLimits(trx, projectId, requested);
+        return;
+      }
+      const perUser = Object.entries(requested).filter(
+        ([r]) => !PER_PROJECT_RESOURCES.has(r as QuotaResource),
+      );
+      const perProject = Object.entries(requested).filter(([r]) =>
+        PER_PROJECT_RESOURCES.has(r as QuotaResource),
+      );
+      await this.#repo.setUserLimits(trx, projectId, userId, Object.fromEntries(perUser));
+      await this.#repo.setLimits(trx, projectId, Object.fromEntries(perProject));
     });
-    return this.limitsFor(projectId);
+    return this.limitsOf(projectId, userId);
   }
 
-  /** Drops every limit set for the project: it is back on the defaults. */
-  async reset(projectId: string): Promise<void> {
-    await this.#repo.deleteLimits(projectId);
+  /** nova's get_settable_quotas: the range each limit of the project (or of one user) may take. */
+  async #settable(
+    trx: Transaction<Database>,
+    projectId: string,
+    userId: string | undefined,
+  ): Promise<Record<QuotaResource, { minimum: number; maximum: number }>> {
+    const projectLimits = await this.limitsFor(projectId, trx);
+    const given = await this.#repo.userLimitSums(trx, projectId);
+    // what the project has not given to its users; plain subtraction, as nova's _process_quotas
+    const remains = (r: QuotaResource) => projectLimits[r] - (given[r] ?? 0);
+    const usage = await this.usageFor(projectId, userId, trx);
+    const ranges = {} as Record<QuotaResource, { minimum: number; maximum: number }>;
+    if (userId === undefined) {
+      for (const r of QUOTA_RESOURCES) {
+        const left = remains(r);
+        const givenOut =
+          projectLimits[r] <= UNLIMITED || left <= UNLIMITED ? UNLIMITED : projectLimits[r] - left;
+        ranges[r] = { minimum: Math.max(givenOut, usage[r]), maximum: UNLIMITED };
+      }
+      return ranges;
+    }
+    const own = await this.#repo.userLimits(projectId, userId, trx);
+    for (const r of QUOTA_RESOURCES) {
+      const left = remains(r);
+      const mine = own[r] ?? 0;
+      const maximum = left <= UNLIMITED || mine <= UNLIMITED ? UNLIMITED : left + mine;
+      ranges[r] = { minimum: usage[r], maximum };
+    }
+    return ranges;
+  }
+
+  /** Drops every limit set for the project (its users' too), or with `userId` only that user's. */
+  async reset(projectId: string, userId?: string): Promise<void> {
+    if (userId === undefined) await this.#repo.deleteLimits(projectId);
+    else await this.#repo.deleteUserLimits(projectId, userId);
   }
 
   /**
    * Call inside the transaction that inserts or grows the project's servers, before the
    * change: locks the project, counts its live servers and throws QuotaExceeded (nova's
    * TooManyInstances wording) when usage + delta passes a limit. Only growing resources
-   * (delta > 0) are checked, so shrinking or keeping a size never fails.
+   * (delta > 0) are checked, so shrinking or keeping a size never fails. With `userId`,
+   * a user who has limits of their own for servers, cores or RAM is held to them too,
+   * counting that user's servers (nova's check_num_instances_quota).
    */
   async checkInstances(
     trx: Transaction<Database> | Db,
     projectId: string,
     delta: { instances: number; cores: number; ram: number },
+    userId?: string,
   ): Promise<void> {
     await this.#repo.lock(trx, projectId);
-    const limits = await this.limitsFor(projectId, trx);
-    const usage: InstanceUsage = await this.#repo.instanceUsage(trx, projectId);
+    const project: QuotaScope = {
+      limits: await this.limitsFor(projectId, trx),
+      usage: await this.#repo.instanceUsage(trx, projectId),
+    };
+    const own = userId === undefined ? {} : await this.#repo.userLimits(projectId, userId, trx);
+    const user: QuotaScope | undefined = INSTANCE_RESOURCES.some((r) => Object.hasOwn(own, r))
+      ? {
+          limits: await this.userLimitsFor(projectId, userId!, trx),
+          usage: await this.#repo.instanceUsage(trx, projectId, userId),
+        }
+      : undefined;
+    const exceeds = (scope: QuotaScope, r: (typeof INSTANCE_RESOURCES)[number]) =>
+      scope.usage[r] + delta[r] > asCap(scope.limits[r]);
+    // as nova's limit_check_project_and_user: a resource over the project's limit counts as
+    // the project's; one over only the user's makes the whole answer the user's
     const overs = INSTANCE_RESOURCES.filter(
-      (r) => delta[r] > 0 && limits[r] !== UNLIMITED && usage[r] + delta[r] > limits[r],
+      (r) => delta[r] > 0 && (exceeds(project, r) || (user !== undefined && exceeds(user, r))),
     );
     if (overs.length === 0) return;
+    const scope = user !== undefined && overs.some((r) => !exceeds(project, r)) ? user : project;
     const list = (values: Array<string | number>) => values.join(", ");
     const names = list(overs);
     throw new QuotaExceeded(
       `Quota exceeded for ${names}: Requested ${list(overs.map((r) => delta[r]))}, ` +
-        `but already used ${list(overs.map((r) => usage[r]))} of ${list(overs.map((r) => limits[r]))} ${names}`,
+        `but already used ${list(overs.map((r) => scope.usage[r]))} of ${list(overs.map((r) => scope.limits[r]))} ${names}`,
     );
   }
 
-  /** Server metadata item count against metadata_items (nova's MetadataLimitExceeded, 403). */
-  async checkMetadataItems(projectId: string, count: number): Promise<void> {
-    const { metadata_items: allowed } = await this.limitsFor(projectId);
+  /**
+   * The tighter of the project's and the user's limit for a resource nova checks for both
+   * at once (its merged limits in limit_check_project_and_user); -1 when neither limits it.
+   */
+  async #tighterLimit(
+    executor: Executor,
+    projectId: string,
+    userId: string | undefined,
+    resource: QuotaResource,
+  ): Promise<number> {
+    const project = (await this.limitsFor(projectId, executor))[resource];
+    if (userId === undefined) return project;
+    const user = (await this.userLimitsFor(projectId, userId, executor))[resource];
+    const tighter = Math.min(asCap(project), asCap(user));
+    return tighter === Number.POSITIVE_INFINITY ? UNLIMITED : tighter;
+  }
+
+  /**
+   * Server metadata item count against metadata_items, the user's limit included when
+   * given (nova's MetadataLimitExceeded, 403).
+   */
+  async checkMetadataItems(projectId: string, count: number, userId?: string): Promise<void> {
+    const allowed = await this.#tighterLimit(this.db, projectId, userId, "metadata_items");
     if (allowed !== UNLIMITED && count > allowed) {
       throw new QuotaExceeded(`Maximum number of metadata items exceeds ${allowed}`);
     }
@@ -201,7 +332,7 @@ export class QuotaService {
 
   /**
    * Call inside the transaction that inserts a keypair: nova counts key_pairs per user
-   * against the limit of the caller's project. Locks the user's count first.
+   * against the tighter of the project's limit and the user's own. Locks the user's count first.
    */
   async checkKeypairs(
     trx: Transaction<Database> | Db,
@@ -210,7 +341,7 @@ export class QuotaService {
     delta = 1,
   ): Promise<void> {
     await this.#repo.lock(trx, userLockKey(userId));
-    const { key_pairs: allowed } = await this.limitsFor(projectId, trx);
+    const allowed = await this.#tighterLimit(trx, projectId, userId, "key_pairs");
     if (allowed === UNLIMITED) return;
     const used = await this.#repo.keypairCount(trx, userId);
     if (used + delta > allowed) throw new QuotaExceeded("Quota exceeded, too many key pairs.");
@@ -218,21 +349,33 @@ export class QuotaService {
 
   /**
    * Call inside the transaction that inserts a server group: the project's groups against
-   * its server_groups limit (nova's ServerGroupLimitExceeded, 403).
+   * its server_groups limit and, with `userId`, the user's groups against the user's own
+   * limit where one is set (nova's ServerGroupLimitExceeded, 403).
    */
-  async checkServerGroups(trx: Transaction<Database> | Db, projectId: string): Promise<void> {
+  async checkServerGroups(
+    trx: Transaction<Database> | Db,
+    projectId: string,
+    userId?: string,
+  ): Promise<void> {
     await this.#repo.lock(trx, projectId);
+    const tooMany = () => new QuotaExceeded("Quota exceeded, too many server groups.");
     const { server_groups: allowed } = await this.limitsFor(projectId, trx);
-    if (allowed === UNLIMITED) return;
-    if ((await this.#groups.count(trx, projectId)) + 1 > allowed) {
-      throw new QuotaExceeded("Quota exceeded, too many server groups.");
+    if (allowed !== UNLIMITED && (await this.#groups.count(trx, projectId)) + 1 > allowed) throw tooMany();
+    if (userId === undefined) return;
+    const own = (await this.#repo.userLimits(projectId, userId, trx)).server_groups;
+    if (
+      own !== undefined &&
+      own !== UNLIMITED &&
+      (await this.#groups.count(trx, projectId, userId)) + 1 > own
+    ) {
+      throw tooMany();
     }
   }
 
   /**
    * Call inside the transaction that adds `delta` servers of `userId` to a group: nova
-   * counts server_group_members per group and user, against the limit of the caller's
-   * project (its GroupMemberLimitExceeded, 403).
+   * counts server_group_members per group and user, against the tighter of the project's
+   * limit and the user's own (its GroupMemberLimitExceeded, 403).
    */
   async checkServerGroupMembers(
     trx: Transaction<Database> | Db,
@@ -242,7 +385,7 @@ export class QuotaService {
     delta: number,
   ): Promise<void> {
     await this.#repo.lock(trx, groupLockKey(groupUuid));
-    const { server_group_members: allowed } = await this.limitsFor(projectId, trx);
+    const allowed = await this.#tighterLimit(trx, projectId, userId, "server_group_members");
     if (allowed === UNLIMITED) return;
     if ((await this.#groups.countMembers(trx, groupUuid, userId)) + delta > allowed) {
       throw new QuotaExceeded("Quota exceeded, too many servers in group");
