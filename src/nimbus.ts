@@ -10,6 +10,7 @@ import { registerImage } from "./http/image/router.js";
 import { registerNetwork } from "./http/network/router.js";
 import { AggregateService } from "./services/compute/aggregate-service.js";
 import { ComputeService } from "./services/compute/compute-service.js";
+import { ConsoleService } from "./services/compute/console-service.js";
 import { FlavorService } from "./services/compute/flavor-service.js";
 import { HostService } from "./services/compute/host-service.js";
 import { HypervisorService } from "./services/compute/hypervisor-service.js";
@@ -133,6 +134,11 @@ export async function startNimbus(
       aggregates,
       network,
       neutron,
+      consoles: new ConsoleService(db, drivers, {
+        publicUrl: config.publicUrl,
+        ttlSeconds: config.consoleTokenTtlSeconds,
+        instance: (ctx, uuid) => compute.get(ctx, uuid),
+      }),
     }),
   );
 

@@ -98,6 +98,9 @@ export interface GuestDiagnostics {
  * done it; the power state is read back from the host, never assumed. Guests outlive
  * the nimbus process: after a restart, `powerState` tells what is still there.
  */
+/** nova's remote console protocols (rdp went with the Hyper-V driver). */
+export type ConsoleProtocol = "vnc" | "spice" | "serial" | "mks";
+
 export interface Driver {
   readonly name: string;
   /** The host this driver runs guests on (nova's `host` and hypervisor node name). */
@@ -128,6 +131,11 @@ export interface Driver {
   setAdminPassword(uuid: string, password: string): Promise<void>;
   /** The whole console log. */
   consoleOutput(uuid: string): Promise<string>;
+  /**
+   * The remote console protocols this host offers its guests (nova's vnc, spice, serial,
+   * mks); asked for another, nova answers ConsoleTypeUnavailable.
+   */
+  readonly consoleProtocols: readonly ConsoleProtocol[];
   /** NOSTATE when the host has no such guest. */
   powerState(uuid: string): Promise<PowerState>;
   /** What the host can tell about a guest (nova's get_instance_diagnostics); `nics` are its ports. */

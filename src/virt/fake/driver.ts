@@ -2,6 +2,7 @@ import os from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
 import { PowerState } from "../../services/compute/vm-states.js";
 import {
+  type ConsoleProtocol,
   type Driver,
   type GuestDiagnostics,
   type GuestNic,
@@ -228,6 +229,9 @@ export class FakeDriver implements Driver {
     if (guest.power !== PowerState.RUNNING) throw new Error(`guest ${uuid} is not running`);
     this.#log(guest, "guest agent: administrator password changed");
   }
+
+  /** A serial port only: the fake guest's console is its boot log, there is no display. */
+  readonly consoleProtocols: readonly ConsoleProtocol[] = ["serial"];
 
   async consoleOutput(uuid: string): Promise<string> {
     return this.#guest(uuid)
