@@ -3,7 +3,9 @@
  * the legacy os-get*Console actions to 2.5, and os-console-auth-tokens; the fake host offers
  * a serial console only, so vnc, spice and mks get nova's ConsoleTypeUnavailable.
  */
+import type { AddressInfo } from "node:net";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import WebSocket from "ws";
 import { type ComputeHarness, computeHarness, type Response } from "../../../test/compute-harness.js";
 
 let h: ComputeHarness;
@@ -159,5 +161,42 @@ describe("GET /os-console-auth-tokens/{token}", () => {
     expect((await showToken(token)).status).toBe(200);
     vi.setSystemTime(Date.now() + 2_000);
     expectFault(await showToken(token), 404, "Token not found");
+  });
+});
+
+describe("the serial console websocket", () => {
+  let base: string;
+  beforeAll(async () => {
+    await h.app.listen({ host: "127.0.0.1", port: 0 });
+    base = `ws://127.0.0.1:${(h.app.server.address() as AddressInfo).port}`;
+  });
+  // the console URL names the configured public endpoint; connect to this test's listener
+  const local = (url: string) => `${base}${new URL(url).pathname}${new URL(url).search}`;
+  const open = (url: string) =>
+    new Promise<{ ws: WebSocket; first: string }>((resolve, reject) => {
+      const ws = new WebSocket(url);
+      ws.once("message", (data) => resolve({ ws, first: data.toString() }));
+      ws.once("unexpected-response", (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
+      ws.once("error", reject);
+    });
+
+  it("streams the server's boot log, and ends when the server is deleted", async () => {
+    const id = await h.activeServer();
+    const url = (await create({ remote_console: { protocol: "serial", type: "serial" } }, "2.6", id)).json
+      .remote_console.url;
+    const { ws, first } = await open(local(url));
+    expect(first).toContain("Linux version");
+    const closed = new Promise<number>((resolve) => ws.once("close", (code) => resolve(code)));
+    expect((await h.call({ method: "DELETE", url: `/servers/${id}` })).status).toBe(204);
+    await h.drain();
+    expect(await closed).toBe(1000);
+  });
+
+  it("a garbage or expired token is refused at the upgrade (401)", async () => {
+    await expect(open(`${base}/serial-console/?token=garbage`)).rejects.toThrow("HTTP 401");
+    const url = (await remote("serial", "serial")).json.remote_console.url;
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(Date.now() + 601_000);
+    await expect(open(local(url))).rejects.toThrow("HTTP 401");
   });
 });

@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from "node:crypto";
 import type { Db } from "../../store/database.js";
-import type { ConsoleProtocol } from "../../virt/driver.js";
+import type { ConsoleProtocol, ConsoleSink } from "../../virt/driver.js";
 import type { DriverRegistry } from "../../virt/registry.js";
 import type { AuthContext } from "../context.js";
 import { Conflict, InstanceInvalidState, InvalidInput, NotFound } from "../errors.js";
@@ -125,5 +125,27 @@ export class ConsoleService {
       port: row.port,
       internalAccessPath: row.internal_access_path,
     };
+  }
+
+  /**
+   * Attaches `sink` to the serial console a live token opens, on the host of the token's
+   * server; NotFound for a bad or expired token or a server gone from its host.
+   */
+  async attachSerial(token: string, sink: ConsoleSink): Promise<() => void> {
+    const info = await this.validate(token);
+    if (info.consoleType !== "serial") throw new NotFound("Token not found");
+    const row = await this.db
+      .selectFrom("instances")
+      .select("host")
+      .where("uuid", "=", info.instanceUuid)
+      .where("deleted", "=", 0)
+      .executeTakeFirst();
+    const driver = row?.host ? this.drivers.get(row.host) : undefined;
+    if (!driver) throw new NotFound("Token not found");
+    try {
+      return driver.openSerialConsole(info.instanceUuid, sink);
+    } catch {
+      throw new NotFound("Token not found");
+    }
   }
 }
