@@ -21,6 +21,8 @@ export interface Config {
   publicUrl: string;
   /** Keystone token lifetime. */
   tokenTtlSeconds: number;
+  /** nova's `[consoleauth] token_ttl`: how long a remote console URL's token stays valid. */
+  consoleTokenTtlSeconds: number;
   /**
    * Keystone's `[security_compliance] lockout_failure_attempts`: consecutive failed password
    * authentications after which a user is locked out; 0 (Keystone's default) never locks.
@@ -66,6 +68,7 @@ export function defaultConfig(overrides: Partial<Config> = {}): Config {
     database: overrides.database || null,
     publicUrl: overrides.publicUrl ?? `http://${host === "0.0.0.0" ? "127.0.0.1" : host}:${port}`,
     tokenTtlSeconds: overrides.tokenTtlSeconds ?? 3600,
+    consoleTokenTtlSeconds: overrides.consoleTokenTtlSeconds ?? 600,
     lockoutFailureAttempts: overrides.lockoutFailureAttempts ?? 0,
     lockoutDurationSeconds: overrides.lockoutDurationSeconds ?? 1800,
     authFailureLimit: overrides.authFailureLimit ?? 20,

@@ -8,8 +8,10 @@ import { mountCompute } from "./http/compute/router.js";
 import { registerIdentity } from "./http/identity/router.js";
 import { registerImage } from "./http/image/router.js";
 import { registerNetwork } from "./http/network/router.js";
+import { registerSerialConsole } from "./http/serial-console.js";
 import { AggregateService } from "./services/compute/aggregate-service.js";
 import { ComputeService } from "./services/compute/compute-service.js";
+import { ConsoleService } from "./services/compute/console-service.js";
 import { FlavorService } from "./services/compute/flavor-service.js";
 import { HostService } from "./services/compute/host-service.js";
 import { HypervisorService } from "./services/compute/hypervisor-service.js";
@@ -117,6 +119,12 @@ export async function startNimbus(
   await registerIdentity(app, { identity, config });
   await registerImage(app, { images, authenticate, config });
   await registerNetwork(app, { neutron, authenticate, config });
+  const consoles = new ConsoleService(db, drivers, {
+    publicUrl: config.publicUrl,
+    ttlSeconds: config.consoleTokenTtlSeconds,
+    instance: (ctx, uuid) => compute.get(ctx, uuid),
+  });
+  registerSerialConsole(app, consoles);
   await mountCompute(
     app,
     authenticate,
@@ -133,6 +141,7 @@ export async function startNimbus(
       aggregates,
       network,
       neutron,
+      consoles,
     }),
   );
 

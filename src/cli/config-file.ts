@@ -10,6 +10,7 @@ const KEYS: Array<keyof Config> = [
   "database",
   "publicUrl",
   "tokenTtlSeconds",
+  "consoleTokenTtlSeconds",
   "lockoutFailureAttempts",
   "lockoutDurationSeconds",
   "authFailureLimit",

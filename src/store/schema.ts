@@ -47,6 +47,7 @@ export interface Database {
   floatingips: FloatingIpTable;
   network_quotas: { project_id: string; resource: string; quota_limit: number };
   auto_allocated_topologies: AutoAllocatedTopologyTable;
+  console_auth_tokens: ConsoleAuthTokenTable;
 }
 
 export interface ProjectTable {
@@ -511,3 +512,16 @@ export interface AutoAllocatedTopologyTable {
   router_id: string | null;
 }
 export type AutoAllocatedTopologyRow = Selectable<AutoAllocatedTopologyTable>;
+
+export interface ConsoleAuthTokenTable {
+  /** SHA-256 (hex) of the token; the token itself is only ever in the console URL. */
+  token_hash: string;
+  instance_uuid: string;
+  console_type: string;
+  host: string;
+  port: number;
+  internal_access_path: string | null;
+  expires_at: string;
+  created_at: string;
+}
+export type ConsoleAuthTokenRow = Selectable<ConsoleAuthTokenTable>;

@@ -98,6 +98,15 @@ export interface GuestDiagnostics {
  * done it; the power state is read back from the host, never assumed. Guests outlive
  * the nimbus process: after a restart, `powerState` tells what is still there.
  */
+/** nova's remote console protocols (rdp went with the Hyper-V driver). */
+export type ConsoleProtocol = "vnc" | "spice" | "serial" | "mks";
+
+/** The receiving end of a serial console stream. */
+export interface ConsoleSink {
+  data(text: string): void;
+  end(): void;
+}
+
 export interface Driver {
   readonly name: string;
   /** The host this driver runs guests on (nova's `host` and hypervisor node name). */
@@ -128,6 +137,16 @@ export interface Driver {
   setAdminPassword(uuid: string, password: string): Promise<void>;
   /** The whole console log. */
   consoleOutput(uuid: string): Promise<string>;
+  /**
+   * The remote console protocols this host offers its guests (nova's vnc, spice, serial,
+   * mks); asked for another, nova answers ConsoleTypeUnavailable.
+   */
+  readonly consoleProtocols: readonly ConsoleProtocol[];
+  /**
+   * Attaches to the guest's serial console: `sink.data` gets what it has written so far,
+   * then each new write; `sink.end` when the guest goes. Answers the detach function.
+   */
+  openSerialConsole(uuid: string, sink: ConsoleSink): () => void;
   /** NOSTATE when the host has no such guest. */
   powerState(uuid: string): Promise<PowerState>;
   /** What the host can tell about a guest (nova's get_instance_diagnostics); `nics` are its ports. */

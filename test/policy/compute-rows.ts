@@ -141,6 +141,21 @@ export const computeRows: Row[] = [
   action("lock", "member", 202, null),
   action("unlock", "member", 202, null, { prep: [{ lock: null }] }),
   action("os-getConsoleOutput", "member", 200, {}),
+  // the fake host offers a serial console only: vnc and spice pass the policy, then answer 400
+  action("os-getSerialConsole", "member", 200, { type: "serial" }, { version: "2.5" }),
+  action("os-getVNCConsole", "member", 400, { type: "novnc" }, { version: "2.5" }),
+  action("os-getSPICEConsole", "member", 400, { type: "spice-html5" }, { version: "2.5" }),
+  // nova answers 400 for rdp before any policy or lookup
+  action(
+    "os-getRDPConsole",
+    "member",
+    400,
+    { type: "rdp-html5" },
+    {
+      version: "2.5",
+      expect: byRule("any", 400, "same"),
+    },
+  ),
   action("os-resetState", "admin", 202, { state: "active" }),
   action("trigger_crash_dump", "member", 202, null, { version: "2.17" }),
   action("shelve", "member", 202, null),
@@ -381,6 +396,14 @@ export const computeRows: Row[] = [
   server({ method: "GET", path: "/servers/{server}/os-server-password", rule: "reader", ok: 200 }),
   server({ method: "DELETE", path: "/servers/{server}/os-server-password", rule: "member", ok: 204 }),
   server({ method: "GET", path: "/servers/{server}/diagnostics", rule: "admin", ok: 200 }),
+  server({
+    method: "POST",
+    path: "/servers/{server}/remote-consoles",
+    version: "2.6",
+    body: () => ({ remote_console: { protocol: "serial", type: "serial" } }),
+    rule: "member",
+    ok: 200,
+  }),
   server({ method: "GET", path: "/servers/{server}/topology", version: "2.78", rule: "reader", ok: 200 }),
   server({ method: "GET", path: "/servers/{server}/migrations", version: "2.23", rule: "manager", ok: 200 }),
   // no migration 1: nova's admin hears 404 (show) or 409 (not migrating) for it
@@ -629,6 +652,11 @@ export const computeRows: Row[] = [
     expect: byRule("any", 200, "same"),
   },
   admin("GET", "/os-availability-zone/detail", 200),
+  // no such token: nova's admin hears 404 for it
+  admin("GET", "/os-console-auth-tokens/{token}", 404, {
+    version: "2.31",
+    target: () => ({ token: "no-such-token" }),
+  }),
   admin("GET", "/os-hypervisors", 200),
   admin("GET", "/os-hypervisors/detail", 200),
   admin("GET", "/os-hypervisors/statistics", 200),

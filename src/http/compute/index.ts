@@ -1,5 +1,6 @@
 import type { AggregateService } from "../../services/compute/aggregate-service.js";
 import type { ComputeService } from "../../services/compute/compute-service.js";
+import type { ConsoleService } from "../../services/compute/console-service.js";
 import type { FlavorService } from "../../services/compute/flavor-service.js";
 import type { HostService } from "../../services/compute/host-service.js";
 import type { HypervisorService } from "../../services/compute/hypervisor-service.js";
@@ -26,6 +27,7 @@ import { migrationRoutes } from "./migrations.js";
 import { networkRoutes } from "./networks.js";
 import { quotaClassSetRoutes } from "./quota-class-sets.js";
 import { quotaSetRoutes } from "./quota-sets.js";
+import { remoteConsoleActions, remoteConsoleRoutes } from "./remote-consoles.js";
 import { removedApiRoutes } from "./removed-apis.js";
 import type { ActionRouteDef, RouteDef } from "./router.js";
 import { securityGroupActions, securityGroupRoutes } from "./security-groups.js";
@@ -54,6 +56,8 @@ export interface ComputeApiDeps {
   /** Nova's side of Neutron: servers' ports and the network proxies. */
   network: InstanceNetworking;
   neutron: NeutronService;
+  /** Remote consoles and their tokens. */
+  consoles: ConsoleService;
 }
 
 /** Every compute endpoint nimbus serves. */
@@ -63,6 +67,7 @@ export function computeRoutes(deps: ComputeApiDeps): Array<RouteDef | ActionRout
     serverActionRoutes(deps.compute, [
       ...securityGroupActions(deps.compute, deps.network),
       ...floatingIpActions(deps.compute, deps.network),
+      ...remoteConsoleActions(deps.compute, deps.consoles),
     ]),
     ...ipRoutes(deps.compute),
     ...attachInterfaceRoutes(deps.compute),
@@ -94,5 +99,6 @@ export function computeRoutes(deps: ComputeApiDeps): Array<RouteDef | ActionRout
     ...serverExternalEventRoutes(deps.compute),
     ...instanceUsageAuditLogRoutes(deps),
     ...serverDiagnosticsRoutes(deps.compute),
+    ...remoteConsoleRoutes(deps.compute, deps.consoles),
   ];
 }

@@ -14,6 +14,7 @@ import * as routers from "./0013-routers.js";
 import * as serverPorts from "./0014-server-ports.js";
 import * as networkQuotas from "./0015-network-quotas.js";
 import * as autoAllocatedTopologies from "./0016-auto-allocated-topologies.js";
+import * as consoleAuthTokens from "./0017-console-auth-tokens.js";
 import * as projectUserQuotas from "./0018-project-user-quotas.js";
 
 /** Every migration, in order. Names sort lexically, as Kysely's migrator requires. */
@@ -33,5 +34,6 @@ export const migrations: Record<string, Migration> = {
   "0014-server-ports": serverPorts,
   "0015-network-quotas": networkQuotas,
   "0016-auto-allocated-topologies": autoAllocatedTopologies,
+  "0017-console-auth-tokens": consoleAuthTokens,
   "0018-project-user-quotas": projectUserQuotas,
 };

@@ -2,6 +2,8 @@ import os from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
 import { PowerState } from "../../services/compute/vm-states.js";
 import {
+  type ConsoleProtocol,
+  type ConsoleSink,
   type Driver,
   type GuestDiagnostics,
   type GuestNic,
@@ -15,6 +17,8 @@ interface FakeGuest {
   spec: GuestSpec;
   power: PowerState;
   console: string[];
+  /** Attached serial consoles, fed each line the guest logs. */
+  sinks: Set<ConsoleSink>;
   /** When it last booted (ms since the epoch). */
   bootedAt?: number;
 }
@@ -101,7 +105,9 @@ export class FakeDriver implements Driver {
   }
 
   #log(guest: FakeGuest, line: string): void {
-    guest.console.push(`[${(guest.console.length * 0.137).toFixed(6).padStart(12)}] ${line}`);
+    const entry = `[${(guest.console.length * 0.137).toFixed(6).padStart(12)}] ${line}`;
+    guest.console.push(entry);
+    for (const sink of guest.sinks) sink.data(`${entry}\n`);
   }
 
   #boot(guest: FakeGuest): void {
@@ -119,7 +125,7 @@ export class FakeDriver implements Driver {
     await this.#step();
     if (spec.name.includes("nimbus-fake-fail"))
       throw new Error("fake driver: spawn failed as requested by the server name");
-    const guest: FakeGuest = { spec, power: PowerState.NOSTATE, console: [] };
+    const guest: FakeGuest = { spec, power: PowerState.NOSTATE, console: [], sinks: new Set() };
     this.#guests.set(spec.uuid, guest);
     this.#boot(guest);
   }
@@ -144,6 +150,7 @@ export class FakeDriver implements Driver {
 
   async destroy(uuid: string): Promise<void> {
     await this.#step();
+    for (const sink of this.#guests.get(uuid)?.sinks ?? []) sink.end();
     this.#guests.delete(uuid);
   }
 
@@ -189,7 +196,7 @@ export class FakeDriver implements Driver {
 
   async rebuild(spec: GuestSpec): Promise<void> {
     await this.#step();
-    const guest: FakeGuest = { spec, power: PowerState.NOSTATE, console: [] };
+    const guest: FakeGuest = { spec, power: PowerState.NOSTATE, console: [], sinks: new Set() };
     this.#guests.set(spec.uuid, guest);
     this.#boot(guest);
   }
@@ -227,6 +234,16 @@ export class FakeDriver implements Driver {
     await this.#step();
     if (guest.power !== PowerState.RUNNING) throw new Error(`guest ${uuid} is not running`);
     this.#log(guest, "guest agent: administrator password changed");
+  }
+
+  /** A serial port only: the fake guest's console is its boot log, there is no display. */
+  readonly consoleProtocols: readonly ConsoleProtocol[] = ["serial"];
+
+  openSerialConsole(uuid: string, sink: ConsoleSink): () => void {
+    const guest = this.#guest(uuid);
+    sink.data(guest.console.map((l) => `${l}\n`).join(""));
+    guest.sinks.add(sink);
+    return () => guest.sinks.delete(sink);
   }
 
   async consoleOutput(uuid: string): Promise<string> {
@@ -299,7 +316,7 @@ export class FakeDriver implements Driver {
    * the guests the database places on this host, standing in for guests that survived.
    */
   adopt(spec: GuestSpec, power: PowerState): void {
-    const guest: FakeGuest = { spec, power: PowerState.NOSTATE, console: [] };
+    const guest: FakeGuest = { spec, power: PowerState.NOSTATE, console: [], sinks: new Set() };
     this.#guests.set(spec.uuid, guest);
     if (power !== PowerState.NOSTATE) this.#boot(guest);
     guest.power = power;
