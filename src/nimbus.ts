@@ -133,6 +133,7 @@ export async function startNimbus(
       aggregates,
       network,
       neutron,
+      images,
     }),
   );
 
