@@ -142,6 +142,7 @@ export async function startNimbus(
       network,
       neutron,
       consoles,
+      images,
     }),
   );
 

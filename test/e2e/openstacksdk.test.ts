@@ -9,6 +9,7 @@ import { Clients, haveClients, type NimbusProcess, startNimbusProcess } from "./
 
 const SCRIPT = path.join(import.meta.dirname, "sdk", "lifecycle.py");
 const NETWORKING = path.join(import.meta.dirname, "sdk", "networking.py");
+const IMAGES = path.join(import.meta.dirname, "sdk", "images.py");
 
 describe.runIf(haveClients)("openstacksdk against nimbus serve", () => {
   let nimbus: NimbusProcess;
@@ -71,4 +72,14 @@ describe.runIf(haveClients)("openstacksdk against nimbus serve", () => {
     expect(seen.named).toEqual({ status: "ACTIVE", networks: ["private"], public_v4: "" });
     expect(seen.hostvars_groups).toEqual(["default"]);
   }, 240_000);
+  it("lists and shows the cloud's images through nova's image proxy (compute.images, compute.get_image)", async () => {
+    const out = await new Clients(nimbus.dataDir, "nimbus").python(IMAGES);
+    const seen = JSON.parse(out.trim().split("\n").at(-1)!);
+    expect(seen).toEqual({
+      listed: true,
+      status: "ACTIVE",
+      name: "cirros-0.6.2-x86_64-disk",
+      size: expect.any(Number),
+    });
+  }, 120_000);
 });

@@ -308,6 +308,18 @@ export const computeRows: Row[] = [
     ...proxy("DELETE", "/os-floating-ips/{floatingIp}", "member", 202),
     fresh: async (fx, side) => ({ floatingIp: (await fx.floatingIp(side)).id }),
   },
+  // nova's image proxy has no policy of its own: Glance decides with the caller's token
+  { ...proxy("GET", "/images", "reader", 200), ownOnly: true },
+  { ...proxy("GET", "/images/detail", "reader", 200), ownOnly: true },
+  {
+    ...proxy("GET", "/images/{image}", "reader", 200),
+    expect: byRule("reader", 200, "hidden", { "own.norole": 404 }),
+  },
+  {
+    ...proxy("DELETE", "/images/{image}", "member", 204),
+    expect: byRule("member", 204, "hidden", { "own.norole": 404 }),
+    fresh: async (fx, side) => ({ image: await fx.image(side) }),
+  },
   { ...proxy("GET", "/os-networks", "reader", 200), ownOnly: true },
   { ...proxy("GET", "/os-networks/{networkId}", "reader", 200), target: networkOf },
   { ...proxy("GET", "/os-tenant-networks", "reader", 200), ownOnly: true },

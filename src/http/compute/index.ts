@@ -7,6 +7,7 @@ import type { HypervisorService } from "../../services/compute/hypervisor-servic
 import type { KeypairService } from "../../services/compute/keypair-service.js";
 import type { ServerGroupService } from "../../services/compute/server-group-service.js";
 import type { TenantUsageService } from "../../services/compute/tenant-usage.js";
+import type { ImageService } from "../../services/image/image-service.js";
 import type { InstanceNetworking } from "../../services/network/instance-networking.js";
 import type { NeutronService } from "../../services/network/neutron-service.js";
 import type { QuotaService } from "../../services/quota/quota-service.js";
@@ -20,6 +21,7 @@ import { flavorRoutes } from "./flavors.js";
 import { floatingIpActions, floatingIpRoutes } from "./floating-ips.js";
 import { hostRoutes } from "./hosts.js";
 import { hypervisorRoutes } from "./hypervisors.js";
+import { imageRoutes } from "./images.js";
 import { instanceUsageAuditLogRoutes } from "./instance-usage-audit-log.js";
 import { keypairRoutes } from "./keypairs.js";
 import { limitRoutes } from "./limits.js";
@@ -58,6 +60,8 @@ export interface ComputeApiDeps {
   neutron: NeutronService;
   /** Remote consoles and their tokens. */
   consoles: ConsoleService;
+  /** Glance's images, for nova's image proxy. */
+  images: ImageService;
 }
 
 /** Every compute endpoint nimbus serves. */
@@ -82,6 +86,7 @@ export function computeRoutes(deps: ComputeApiDeps): Array<RouteDef | ActionRout
     ...flavorAccessRoutes(deps),
     ...flavorExtraSpecRoutes(deps),
     ...keypairRoutes(deps),
+    ...imageRoutes(deps),
     ...serverGroupRoutes(deps),
     ...quotaSetRoutes(deps),
     ...limitRoutes(deps),
