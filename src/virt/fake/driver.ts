@@ -1,15 +1,7 @@
 import os from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
-import { PowerState } from "../../services/compute/vm-states.js";
-import {
-  type Driver,
-  type GuestDiagnostics,
-  type GuestNic,
-  type GuestSpec,
-  type HostCapacity,
-  POWER_STATE_NAMES,
-  type Vif,
-} from "../driver.js";
+import type { Driver, GuestDiagnostics, GuestNic, GuestSpec, HostCapacity, Vif } from "../driver.js";
+import { POWER_STATE_NAMES, PowerState } from "../power-state.js";
 
 interface FakeGuest {
   spec: GuestSpec;
