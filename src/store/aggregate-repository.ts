@@ -145,7 +145,7 @@ export class AggregateRepository {
       .orderBy("uuid")
       .execute();
     return rows.map((row) => {
-      // the flavor is embedded as JSON (services/compute/instance.ts); its disks are not columns
+      // the flavor is embedded as JSON (store/instance-record.ts); its disks are not columns
       const flavor = JSON.parse(row.flavor) as { root_gb?: number; ephemeral_gb?: number };
       return {
         host: row.host!,

@@ -1,5 +1,5 @@
 import type { Kysely, Transaction } from "kysely";
-import type { InstanceAddress } from "../services/compute/instance.js";
+import type { InstanceAddress } from "./instance-record.js";
 import type { Database, InstancePortTable } from "./schema.js";
 
 type Executor = Kysely<Database> | Transaction<Database>;

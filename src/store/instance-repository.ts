@@ -1,7 +1,7 @@
 import type { Expression, ExpressionBuilder, SqlBool, Transaction } from "kysely";
-import { type Instance, toInstance } from "../services/compute/instance.js";
 import { type Db, fitsInteger, listRegexpRows, matchesRegexp } from "./database.js";
 import { InstancePortRepository } from "./instance-port-repository.js";
+import { type Instance, toInstance } from "./instance-record.js";
 import type { Database, InstanceRow, InstanceUpdate, NewInstanceRow } from "./schema.js";
 
 type Executor = Db | Transaction<Database>;

@@ -164,7 +164,7 @@ export interface InstanceTable {
   image_ref: Generated<string>;
   /** The boot image's properties when the server was created (nova's image_* system metadata). */
   image_properties: Generated<string>;
-  /** The flavor's id, for filtering; the flavor itself is embedded as JSON (services/compute/instance.ts). */
+  /** The flavor's id, for filtering; the flavor itself is embedded as JSON (store/instance-record.ts). */
   flavor_id: string;
   flavor: string;
   old_flavor: string | null;

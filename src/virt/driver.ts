@@ -1,4 +1,4 @@
-import type { PowerState } from "../services/compute/vm-states.js";
+import type { PowerState } from "./power-state.js";
 
 /** What a driver needs to know to run a server. */
 export interface GuestSpec {
@@ -32,16 +32,6 @@ export interface HostCapacity {
   hostIp: string;
 }
 
-/** nova's power_state.STATE_MAP: the names of power states in diagnostics and in nova's messages. */
-export const POWER_STATE_NAMES: Readonly<Record<number, string>> = {
-  0: "pending",
-  1: "running",
-  3: "paused",
-  4: "shutdown",
-  6: "crashed",
-  7: "suspended",
-};
-
 /** A guest's network interface as the compute layer allocated it. */
 export interface GuestNic {
   mac: string;
@@ -60,7 +50,7 @@ export interface Vif {
  * the host cannot read are null.
  */
 export interface GuestDiagnostics {
-  /** A name of {@link POWER_STATE_NAMES}. */
+  /** A name of POWER_STATE_NAMES (power-state.ts). */
   state: string;
   /** Which of nova's drivers the format follows: nova admits only libvirt, ironic, vmwareapi and xenapi. */
   driver: "libvirt" | "ironic" | "vmwareapi" | "xenapi";

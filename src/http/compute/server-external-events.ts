@@ -1,6 +1,6 @@
 import type { ComputeService } from "../../services/compute/compute-service.js";
-import type { Instance } from "../../services/compute/instance.js";
 import { InstanceNotFound } from "../../services/errors.js";
+import type { Instance } from "../../store/instance-record.js";
 import { forbidden } from "../faults.js";
 import type { RouteDef } from "./router.js";
 

@@ -1,11 +1,11 @@
 import type { ComputeService } from "../../services/compute/compute-service.js";
-import type { Instance } from "../../services/compute/instance.js";
 import {
   LIVE_MIGRATION_IN_PROGRESS,
   MigrationNotFoundForInstance,
   MigrationType,
 } from "../../services/compute/migration-records.js";
 import { InstanceInvalidState } from "../../services/errors.js";
+import type { Instance } from "../../store/instance-record.js";
 import { badRequest, notFound } from "../faults.js";
 import { allows, authorize, type Policy } from "./policy.js";
 import type { ActionRouteDef, ComputeCall, RouteDef } from "./router.js";

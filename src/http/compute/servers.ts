@@ -1,6 +1,6 @@
 import type { ComputeService, CreateServerRequest } from "../../services/compute/compute-service.js";
-import type { Instance } from "../../services/compute/instance.js";
 import type { RequestedNetworks } from "../../services/network/instance-networking.js";
+import type { Instance } from "../../store/instance-record.js";
 import { badRequest } from "../faults.js";
 import { authorize, type Policy } from "./policy.js";
 import type { ComputeCall, RouteDef } from "./router.js";

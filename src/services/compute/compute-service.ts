@@ -2,10 +2,12 @@ import { randomBytes, randomUUID } from "node:crypto";
 import type { Transaction } from "kysely";
 import type { Db } from "../../store/database.js";
 import { InstanceActionRepository } from "../../store/instance-action-repository.js";
+import type { FlavorSnapshot, Instance } from "../../store/instance-record.js";
 import { type InstanceFilter, InstanceRepository } from "../../store/instance-repository.js";
 import type { Database, InstanceRow, InstanceUpdate } from "../../store/schema.js";
 import type { TaskEngine, TaskSecrets } from "../../tasks/engine.js";
-import { type Driver, type GuestDiagnostics, POWER_STATE_NAMES } from "../../virt/driver.js";
+import type { Driver, GuestDiagnostics } from "../../virt/driver.js";
+import { POWER_STATE_NAMES, PowerState } from "../../virt/power-state.js";
 import type { DriverRegistry } from "../../virt/registry.js";
 import type { AuthContext } from "../context.js";
 import {
@@ -24,7 +26,6 @@ import type {
   RequestedNetworks,
 } from "../network/instance-networking.js";
 import { compactIPv6 } from "./access-ip.js";
-import type { FlavorSnapshot, Instance } from "./instance.js";
 import { MigrationRecords, MigrationType, requesterOf } from "./migration-records.js";
 import type { ComputePorts, FlavorInfo } from "./ports.js";
 import { ACTIONS, type ActionName, checkGuard, type GuardedInstance } from "./state-machine.js";
@@ -37,7 +38,7 @@ import {
   NOT_ENOUGH_HOSTS,
   NoValidHost,
 } from "./tasks/conductor.js";
-import { PowerState, VmState } from "./vm-states.js";
+import { VmState } from "./vm-states.js";
 
 type Trx = Transaction<Database>;
 

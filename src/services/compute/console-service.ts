@@ -1,10 +1,10 @@
 import { createHash, randomUUID } from "node:crypto";
 import type { Db } from "../../store/database.js";
+import type { Instance } from "../../store/instance-record.js";
 import type { ConsoleProtocol, ConsoleSink } from "../../virt/driver.js";
 import type { DriverRegistry } from "../../virt/registry.js";
 import type { AuthContext } from "../context.js";
 import { Conflict, InstanceInvalidState, InvalidInput, NotFound } from "../errors.js";
-import type { Instance } from "./instance.js";
 import { VmState } from "./vm-states.js";
 
 /** nova's ConsoleTypeUnavailable: the host does not offer the console (400 at the API). */

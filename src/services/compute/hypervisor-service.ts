@@ -1,10 +1,10 @@
 import { ComputeHostRepository, type HostedInstanceRow } from "../../store/compute-host-repository.js";
 import type { Db } from "../../store/database.js";
+import type { FlavorSnapshot } from "../../store/instance-record.js";
 import type { ComputeNodeRow } from "../../store/schema.js";
 import type { DriverRegistry } from "../../virt/registry.js";
 import { InvalidInput } from "../errors.js";
 import { Binary, type HostService, type Service } from "./host-service.js";
-import type { FlavorSnapshot } from "./instance.js";
 import { VmState } from "./vm-states.js";
 
 /** A server on a hypervisor, as `with_servers` lists it. */

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Db } from "../../store/database.js";
 import { InstanceActionRepository } from "../../store/instance-action-repository.js";
+import type { Instance } from "../../store/instance-record.js";
 import { InstanceRepository } from "../../store/instance-repository.js";
 import { type MigrationFilter, MigrationRepository } from "../../store/migration-repository.js";
 import type { MigrationRow } from "../../store/schema.js";
@@ -8,7 +9,6 @@ import type { TaskContext } from "../../tasks/engine.js";
 import type { Driver } from "../../virt/driver.js";
 import type { AuthContext } from "../context.js";
 import { Conflict, InvalidInput, NotFound } from "../errors.js";
-import type { Instance } from "./instance.js";
 import { checkGuard } from "./state-machine.js";
 import { VmState } from "./vm-states.js";
 

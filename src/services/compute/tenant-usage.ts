@@ -1,7 +1,7 @@
 import type { Db } from "../../store/database.js";
+import type { FlavorSnapshot } from "../../store/instance-record.js";
 import { type UsageInstanceRow, UsageRepository } from "../../store/usage-repository.js";
 import { InvalidInput } from "../errors.js";
-import type { FlavorSnapshot } from "./instance.js";
 
 /** Microseconds since the epoch, UTC: nova's usage periods keep microseconds. */
 export type Micros = number;

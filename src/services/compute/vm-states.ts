@@ -1,4 +1,4 @@
-/** nova/compute/vm_states.py, task_states.py and power_state.py, and the API status derived from them. */
+/** nova/compute/vm_states.py and task_states.py, and the API status derived from them (power states: virt/power-state.ts). */
 
 export const VmState = {
   ACTIVE: "active",
@@ -15,16 +15,6 @@ export const VmState = {
   SHELVED_OFFLOADED: "shelved_offloaded",
 } as const;
 export type VmState = (typeof VmState)[keyof typeof VmState];
-
-export const PowerState = {
-  NOSTATE: 0,
-  RUNNING: 1,
-  PAUSED: 3,
-  SHUTDOWN: 4,
-  CRASHED: 6,
-  SUSPENDED: 7,
-} as const;
-export type PowerState = (typeof PowerState)[keyof typeof PowerState];
 
 /** vm_state → [default status, {task_state → status}] (nova/api/openstack/common.py _STATE_MAP). */
 const STATE_MAP: Record<string, [string, Record<string, string>]> = {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { PowerState } from "../../services/compute/vm-states.js";
+import { PowerState } from "../power-state.js";
 import { FakeDriver } from "./driver.js";
 
 const spec = {

@@ -1,17 +1,16 @@
 import os from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
-import { PowerState } from "../../services/compute/vm-states.js";
-import {
-  type ConsoleProtocol,
-  type ConsoleSink,
-  type Driver,
-  type GuestDiagnostics,
-  type GuestNic,
-  type GuestSpec,
-  type HostCapacity,
-  POWER_STATE_NAMES,
-  type Vif,
+import type {
+  ConsoleProtocol,
+  ConsoleSink,
+  Driver,
+  GuestDiagnostics,
+  GuestNic,
+  GuestSpec,
+  HostCapacity,
+  Vif,
 } from "../driver.js";
+import { POWER_STATE_NAMES, PowerState } from "../power-state.js";
 
 interface FakeGuest {
   spec: GuestSpec;

@@ -1,8 +1,8 @@
 import { createHash } from "node:crypto";
 import { isoMicros, isoSeconds } from "../../../clock.js";
-import type { Instance } from "../../../services/compute/instance.js";
 import { statusOf } from "../../../services/compute/vm-states.js";
 import type { AuthContext } from "../../../services/context.js";
+import type { Instance } from "../../../store/instance-record.js";
 import type { Links } from "../links.js";
 import type { ApiVersion } from "../microversion.js";
 

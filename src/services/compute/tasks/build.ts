@@ -1,5 +1,6 @@
 import type { TaskHandler } from "../../../tasks/engine.js";
-import { PowerState, VmState } from "../vm-states.js";
+import { PowerState } from "../../../virt/power-state.js";
+import { VmState } from "../vm-states.js";
 import type { TaskSupport } from "./support.js";
 
 interface BuildPayload {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PowerState } from "../vm-states.js";
+import { PowerState } from "../../../virt/power-state.js";
 import { openTaskKit, type TaskKit } from "./testing.js";
 
 let kit: TaskKit;

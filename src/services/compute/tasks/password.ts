@@ -1,5 +1,5 @@
 import type { TaskHandler } from "../../../tasks/engine.js";
-import { PowerState } from "../vm-states.js";
+import { PowerState } from "../../../virt/power-state.js";
 import { revertTaskState } from "./revert.js";
 import type { TaskSupport } from "./support.js";
 

@@ -1,6 +1,7 @@
 import type { TaskHandler } from "../../../tasks/engine.js";
+import { PowerState } from "../../../virt/power-state.js";
 import { claimedOn, MigrationRecords, MigrationType, requesterIn } from "../migration-records.js";
-import { PowerState, VmState } from "../vm-states.js";
+import { VmState } from "../vm-states.js";
 import type { TaskSupport } from "./support.js";
 
 /** The vm_state a server returns to after a resize ends: it keeps its power. */

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { PowerState } from "../../../virt/power-state.js";
 import { ADMIN, ALICE } from "../../image/testing.js";
-import { PowerState } from "../vm-states.js";
 import { openTaskKit, type TaskKit } from "./testing.js";
 
 let kit: TaskKit;

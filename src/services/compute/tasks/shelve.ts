@@ -1,8 +1,9 @@
+import type { Instance } from "../../../store/instance-record.js";
 import type { TaskContext, TaskHandler } from "../../../tasks/engine.js";
 import type { Driver } from "../../../virt/driver.js";
+import { PowerState } from "../../../virt/power-state.js";
 import type { AuthContext } from "../../context.js";
-import type { Instance } from "../instance.js";
-import { PowerState, VmState } from "../vm-states.js";
+import { VmState } from "../vm-states.js";
 import { CONDUCTOR_HOST, NoValidHost } from "./conductor.js";
 import { elevated } from "./requester.js";
 import { revertTaskState } from "./revert.js";

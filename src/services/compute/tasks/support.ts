@@ -1,5 +1,6 @@
 import type { Db } from "../../../store/database.js";
 import type { InstanceActionRepository } from "../../../store/instance-action-repository.js";
+import type { Instance } from "../../../store/instance-record.js";
 import type { InstanceRepository } from "../../../store/instance-repository.js";
 import type { InstanceRow, InstanceUpdate } from "../../../store/schema.js";
 import { TaskCancelled, type TaskContext } from "../../../tasks/engine.js";
@@ -8,7 +9,6 @@ import type { DriverRegistry } from "../../../virt/registry.js";
 import type { InstanceNetworking } from "../../network/instance-networking.js";
 import { DEFAULT_AZ } from "../compute-service.js";
 import { selectHost } from "../host-service.js";
-import type { Instance } from "../instance.js";
 import type { ComputePorts } from "../ports.js";
 import { VmState } from "../vm-states.js";
 import { NoValidHost } from "./conductor.js";

@@ -5,13 +5,14 @@ import { InstanceRepository } from "../../../store/instance-repository.js";
 import type { InstanceActionEventRow, InstanceRow, NewInstanceRow } from "../../../store/schema.js";
 import { TaskEngine, type TaskSecrets } from "../../../tasks/engine.js";
 import { FakeDriver } from "../../../virt/fake/driver.js";
+import { PowerState } from "../../../virt/power-state.js";
 import { DriverRegistry } from "../../../virt/registry.js";
 import type { ImageService } from "../../image/image-service.js";
 import { ALICE, openImageTestService } from "../../image/testing.js";
 import { InstanceNetworking } from "../../network/instance-networking.js";
 import { NeutronService } from "../../network/neutron-service.js";
 import { HostService } from "../host-service.js";
-import { PowerState, VmState } from "../vm-states.js";
+import { VmState } from "../vm-states.js";
 import { registerComputeTasks } from "./index.js";
 import { TaskSupport } from "./support.js";
 

@@ -1,4 +1,4 @@
-import type { InstanceFaultRow, InstanceRow } from "../../store/schema.js";
+import type { InstanceFaultRow, InstanceRow } from "./schema.js";
 
 /** The flavor as it was when embedded in a server (nova keeps a copy per instance). */
 export interface FlavorSnapshot {
@@ -30,7 +30,7 @@ export interface InstanceFault {
   created: string;
 }
 
-/** A server as the services see it: the row with its JSON columns parsed and its parts attached. */
+/** A server as the store reads it for the services: the row with its JSON columns parsed and its parts attached. */
 export interface Instance {
   uuid: string;
   projectId: string;
