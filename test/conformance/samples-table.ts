@@ -198,6 +198,54 @@ const quotaRows = (area: string, dir: string): SampleRow[] => {
   ];
 };
 
+function imageMetadataRows(): SampleRow[] {
+  const kernel = "1b2c3d4e-5f60-4718-9a2b-3c4d5e6f7a8b";
+  const ownImage: Call = {
+    method: "POST",
+    path: "/image/v2/images",
+    status: 201,
+    body: { json: { name: "metadata-image", kernel_id: kernel } },
+    save: { own_image_id: "body:id" },
+  };
+  const meta = "/images/{own_image_id}/metadata";
+  return [
+    {
+      sample: "images/image-metadata-get-resp.json",
+      setup: [ownImage],
+      request: { method: "GET", path: meta },
+    },
+    {
+      sample: "images/image-meta-key-get.json",
+      setup: [ownImage],
+      request: { method: "GET", path: `${meta}/kernel_id` },
+    },
+    {
+      sample: "images/image-metadata-post-resp.json",
+      setup: [ownImage],
+      request: {
+        method: "POST",
+        path: meta,
+        status: 200,
+        body: { sample: "image-metadata-post-req.json", set: { "metadata.kernel_id": kernel } },
+      },
+    },
+    {
+      sample: "images/image-metadata-put-resp.json",
+      setup: [ownImage],
+      request: { method: "PUT", path: meta, body: { sample: "image-metadata-put-req.json" } },
+    },
+    {
+      sample: "images/image-meta-key-put-resp.json",
+      setup: [ownImage],
+      request: {
+        method: "PUT",
+        path: `${meta}/auto_disk_config`,
+        body: { sample: "image-meta-key-put-req.json" },
+      },
+    },
+  ];
+}
+
 /** os-interface rows of one sample directory: list and show where it has them, and attach. */
 function attachInterfaceRows(dir: string, opts: { list: boolean }): SampleRow[] {
   const at = dir ? `os-attach-interfaces/${dir}` : "os-attach-interfaces";
@@ -874,6 +922,9 @@ export const ROWS: readonly SampleRow[] = [
     request: { method: "GET", path: "/images/detail?name=cirros-0.6.2-x86_64-disk" },
   },
 
+  // nova's image metadata proxy, on an image of the demo user's (Glance wants kernel_id a UUID)
+  ...imageMetadataRows(),
+
   // keypairs
   ...keypairRows("", 200),
   ...keypairRows("v2.2", 201),
@@ -1290,10 +1341,6 @@ export const NOT_IMPLEMENTED: readonly NotImplemented[] = [
     samples: "images/image-get-resp.json",
     reason:
       "the sample's image has an auto_disk_config property (OS-DCF:diskConfig) and data; the bootstrap image has no such property, and a setup step cannot PATCH or upload to Glance (the route test covers it)",
-  },
-  {
-    samples: "images/image-meta*",
-    reason: "nova's image-metadata proxy (/images/{id}/metadata) is not implemented",
   },
   { samples: "os-agents/**", reason: "removed from nova (410)" },
   { samples: "os-assisted-volume-snapshots/**", reason: "volumes are not implemented" },

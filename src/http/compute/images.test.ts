@@ -111,3 +111,64 @@ describe("nova's image proxy", () => {
     );
   });
 });
+
+describe("nova's image metadata proxy", () => {
+  const meta = (id: string, suffix = "") => `/images/${id}/metadata${suffix}`;
+  const send = (method: "POST" | "PUT" | "DELETE", url: string, body?: unknown, version = V) =>
+    h.call({ method, url, body, version });
+
+  it("reads, merges, replaces and deletes an image's properties in Glance", async () => {
+    const id = await glanceImage({ name: "with-meta", app: "k1", tier: "r1" });
+    expect((await get(meta(id))).json).toEqual({ metadata: { app: "k1", tier: "r1" } });
+    expect((await get(meta(id, "/app"))).json).toEqual({ meta: { app: "k1" } });
+
+    const merged = await send("POST", meta(id), { metadata: { app: "k2", os: "linux" } });
+    expect(merged.status).toBe(200);
+    expect(merged.json.metadata).toEqual({ app: "k2", tier: "r1", os: "linux" });
+    const glance = await h.call({ url: `/image/v2/images/${id}` });
+    expect(glance.json).toMatchObject({ app: "k2", os: "linux" });
+
+    const one = await send("PUT", meta(id, "/os"), { meta: { os: "bsd" } });
+    expect(one.json).toEqual({ meta: { os: "bsd" } });
+    const mismatch = await send("PUT", meta(id, "/os"), { meta: { other: "x" } });
+    expect(mismatch.status).toBe(400);
+    expect(mismatch.json.badRequest.message).toBe("Request body and URI mismatch");
+
+    const all = await send("PUT", meta(id), { metadata: { only: "this" } });
+    expect(all.json).toEqual({ metadata: { only: "this" } });
+    expect((await get(meta(id))).json.metadata).toEqual({ only: "this" });
+
+    expect((await send("DELETE", meta(id, "/only"))).status).toBe(204);
+    expect((await get(meta(id))).json.metadata).toEqual({});
+    const missing = await send("DELETE", meta(id, "/only"));
+    expect(missing.status).toBe(404);
+    expect(missing.json.itemNotFound.message).toBe("Invalid metadata key");
+    expect((await get(meta(id, "/only"))).status).toBe(404);
+  });
+
+  it("holds the whole set to the metadata_items quota (403)", async () => {
+    const id = await glanceImage({ name: "quota-meta" });
+    const many = Object.fromEntries(Array.from({ length: 129 }, (_, i) => [`k${i}`, "v"]));
+    const r = await send("PUT", meta(id), { metadata: many });
+    expect(r.status).toBe(403);
+    expect(r.json.forbidden.message).toBe("Image metadata limit exceeded");
+    expect((await get(meta(id))).json.metadata).toEqual({});
+  });
+
+  it("answers nova's errors: unknown or hidden image 404, another's image 403, bad body 400", async () => {
+    expect((await get(meta("00000000-0000-0000-0000-000000000000"))).json.itemNotFound.message).toBe(
+      "Image not found.",
+    );
+    const hidden = await glanceImage({ name: "other-private", visibility: "private" }, "other");
+    expect((await get(meta(hidden))).status).toBe(404);
+    const denied = await send("POST", meta(IMAGE_ID), { metadata: { a: "b" } });
+    expect(denied.status).toBe(403);
+    expect(denied.json.forbidden.message).toBe(`Not authorized for image ${IMAGE_ID}.`);
+    expect((await send("POST", meta(IMAGE_ID), { metadata: "nope" })).status).toBe(400);
+  });
+
+  it("is served to 2.38 and answers 404 from 2.39", async () => {
+    expect((await get(meta(IMAGE_ID), "demo", "2.38")).status).toBe(200);
+    expect((await get(meta(IMAGE_ID), "demo", "2.39")).status).toBe(404);
+  });
+});

@@ -1,8 +1,9 @@
 import type { AuthContext } from "../../services/context.js";
-import { Forbidden, NotFound } from "../../services/errors.js";
+import { Forbidden, NotFound, QuotaExceeded } from "../../services/errors.js";
 import type { Image } from "../../services/image/image.js";
 import { MAX_LIMIT as GLANCE_MAX_LIMIT } from "../../services/image/image-query.js";
-import type { ImageService } from "../../services/image/image-service.js";
+import type { ImageChange, ImageService } from "../../services/image/image-service.js";
+import type { QuotaService } from "../../services/quota/quota-service.js";
 import { badRequest, forbidden, notFound } from "../faults.js";
 import { lastValue, nextLinks, pageOf } from "./pagination.js";
 import type { ComputeCall, RouteDef } from "./router.js";
@@ -10,10 +11,14 @@ import { imageBasicView, imageView } from "./views/images.js";
 
 export interface ImageRouteDeps {
   images: ImageService;
+  /** nova holds an image's metadata to the caller's metadata_items quota. */
+  quotas: Pick<QuotaService, "checkMetadataItems">;
 }
 
 /** nova proxies Glance's images up to this microversion; from 2.36 the routes answer 404. */
 const PROXY_MAX = "2.35";
+/** Image metadata outlived the rest of the proxy by three microversions. */
+const METADATA_MAX = "2.38";
 
 /**
  * Every image Glance lists for the caller's token (its own, public, shared and community
@@ -137,6 +142,119 @@ export function imageRoutes(deps: ImageRouteDeps): RouteDef[] {
           if (e instanceof Forbidden) throw forbidden("You are not allowed to delete the image.");
           throw e;
         }
+      },
+    },
+  ];
+}
+
+/**
+ * nova's image_metadata.py: an image's custom properties as `metadata`, read from and written
+ * back to Glance with the caller's token (every write replaces the whole set, as nova's
+ * purge_props update does).
+ */
+export function imageMetadataRoutes(deps: ImageRouteDeps): RouteDef[] {
+  const { images, quotas } = deps;
+  const path = "/images/{image_id}/metadata";
+  const imageOf = (call: ComputeCall) => shown(images, call.auth, call.params.image_id!);
+
+  /** nova's check_img_metadata_properties_quota: the whole set against metadata_items (403). */
+  const checkQuota = async (call: ComputeCall, metadata: Record<string, unknown>) => {
+    if (Object.keys(metadata).length === 0) return;
+    const projectId = call.auth.projectId ?? "";
+    await quotas
+      .checkMetadataItems(projectId, Object.keys(metadata).length, call.auth.userId)
+      .catch((e: unknown) => {
+        if (e instanceof QuotaExceeded) throw forbidden("Image metadata limit exceeded");
+        throw e;
+      });
+  };
+
+  /** Writes `metadata` as the image's whole set of properties; Glance's refusal is nova's 403. */
+  const save = async (call: ComputeCall, image: Image, metadata: Record<string, string | null>) => {
+    await checkQuota(call, metadata);
+    const changes: ImageChange[] = [
+      ...Object.entries(metadata).map(([key, value]): ImageChange => ({ op: "add", path: key, value })),
+      ...Object.keys(image.properties)
+        .filter((key) => !Object.hasOwn(metadata, key))
+        .map((key): ImageChange => ({ op: "remove", path: key })),
+    ];
+    try {
+      return (await images.update(call.auth, image.id, changes)).properties;
+    } catch (e) {
+      if (e instanceof Forbidden) throw forbidden(`Not authorized for image ${image.id}.`);
+      if (e instanceof NotFound) throw notFound("Image not found.");
+      throw e;
+    }
+  };
+
+  return [
+    {
+      method: "GET",
+      path,
+      max: METADATA_MAX,
+      status: 200,
+      handler: async (call) => ({ metadata: (await imageOf(call)).properties }),
+    },
+    {
+      method: "POST",
+      path,
+      max: METADATA_MAX,
+      status: 200,
+      handler: async (call) => {
+        const image = await imageOf(call);
+        const merged = { ...image.properties, ...(call.body.metadata as Record<string, string>) };
+        return { metadata: await save(call, image, merged) };
+      },
+    },
+    {
+      method: "PUT",
+      path,
+      max: METADATA_MAX,
+      status: 200,
+      handler: async (call) => {
+        const metadata = call.body.metadata as Record<string, string>;
+        await save(call, await imageOf(call), metadata);
+        return { metadata };
+      },
+    },
+    {
+      method: "GET",
+      path: `${path}/{id}`,
+      max: METADATA_MAX,
+      status: 200,
+      handler: async (call) => {
+        const properties = (await imageOf(call)).properties;
+        const key = call.params.id!;
+        // nova's bare HTTPNotFound: webob's own explanation
+        if (!Object.hasOwn(properties, key)) throw notFound("The resource could not be found.");
+        return { meta: { [key]: properties[key] } };
+      },
+    },
+    {
+      method: "PUT",
+      path: `${path}/{id}`,
+      max: METADATA_MAX,
+      status: 200,
+      handler: async (call) => {
+        const key = call.params.id!;
+        const meta = call.body.meta as Record<string, string>;
+        if (!Object.hasOwn(meta, key)) throw badRequest("Request body and URI mismatch");
+        const image = await imageOf(call);
+        await save(call, image, { ...image.properties, [key]: meta[key]! });
+        return { meta };
+      },
+    },
+    {
+      method: "DELETE",
+      path: `${path}/{id}`,
+      max: METADATA_MAX,
+      status: 204,
+      handler: async (call) => {
+        const image = await imageOf(call);
+        const key = call.params.id!;
+        if (!Object.hasOwn(image.properties, key)) throw notFound("Invalid metadata key");
+        const { [key]: _dropped, ...rest } = image.properties;
+        await save(call, image, rest);
       },
     },
   ];

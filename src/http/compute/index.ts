@@ -21,7 +21,7 @@ import { flavorRoutes } from "./flavors.js";
 import { floatingIpActions, floatingIpRoutes } from "./floating-ips.js";
 import { hostRoutes } from "./hosts.js";
 import { hypervisorRoutes } from "./hypervisors.js";
-import { imageRoutes } from "./images.js";
+import { imageMetadataRoutes, imageRoutes } from "./images.js";
 import { instanceUsageAuditLogRoutes } from "./instance-usage-audit-log.js";
 import { keypairRoutes } from "./keypairs.js";
 import { limitRoutes } from "./limits.js";
@@ -87,6 +87,7 @@ export function computeRoutes(deps: ComputeApiDeps): Array<RouteDef | ActionRout
     ...flavorExtraSpecRoutes(deps),
     ...keypairRoutes(deps),
     ...imageRoutes(deps),
+    ...imageMetadataRoutes(deps),
     ...serverGroupRoutes(deps),
     ...quotaSetRoutes(deps),
     ...limitRoutes(deps),
