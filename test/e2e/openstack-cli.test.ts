@@ -462,6 +462,31 @@ describe.skipIf(!haveClients)("openstack and nova CLIs against nimbus serve", ()
     expect(refused.stderr).toMatch(/HTTP 403/);
   }, 180_000);
 
+  it("holds one user to limits of their own, set with nova's --user", async () => {
+    const demoUserId: string = (await admin.json(["user", "show", "demo"])).id;
+    const user = ["--user", demoUserId];
+    const over = await failure(admin.nova(["quota-update", ...user, "--cores", "100000", demoProjectId]));
+    expect(over.stderr).toMatch(
+      /Quota limit 100000 for cores must be less than or equal to \d+\. \(HTTP 400\)/,
+    );
+
+    await admin.nova(["quota-update", ...user, "--instances", "0", "--force", demoProjectId]);
+    const mine = parsePropertyTable(await admin.nova(["quota-show", ...user, "--tenant", demoProjectId]));
+    expect(mine.instances).toBe("0");
+    const project = parsePropertyTable(await admin.nova(["quota-show", "--tenant", demoProjectId]));
+    expect(project.instances).not.toBe("0");
+    const refused = await failure(
+      demo.openstack(["server", "create", "--flavor", "m1.nano", "--image", IMAGE, "e2e-user-quota"]),
+    );
+    expect(refused.stderr).toMatch(
+      /Quota exceeded for instances: Requested 1, but already used \d+ of 0 instances/,
+    );
+
+    await admin.nova(["quota-delete", ...user, "--tenant", demoProjectId]);
+    const back = parsePropertyTable(await admin.nova(["quota-show", ...user, "--tenant", demoProjectId]));
+    expect(back.instances).toBe(project.instances);
+  }, 180_000);
+
   it("reports a failed boot as ERROR with a fault", async () => {
     // openstackclient 6.0 reports it but ends with `raise SystemExit`, i.e. exit status 0.
     const output = await demo
