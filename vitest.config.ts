@@ -6,5 +6,8 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: "forks",
+    // nova's response_validation=error: every compute response a test provokes, in process
+    // or from a spawned nimbus, is checked against nova's response schema for its version.
+    env: { NIMBUS_RESPONSE_VALIDATION: "error" },
   },
 });

@@ -52,6 +52,28 @@ export interface Config {
   imageDiskReserveMiB: number;
   /** Log level for pino ("silent" in tests). */
   logLevel: string;
+  /**
+   * nova's `[api] response_validation`: check each compute response against nova's response
+   * schema and answer 500 (`error`), log (`warn`) or skip the check (`ignore`, the default).
+   */
+  responseValidation: ResponseValidation;
+}
+
+export type ResponseValidation = "error" | "warn" | "ignore";
+
+export const RESPONSE_VALIDATION_MODES: readonly ResponseValidation[] = ["error", "warn", "ignore"];
+
+/**
+ * The mode when none is given: `NIMBUS_RESPONSE_VALIDATION` (the variable the CLI reads too),
+ * so a test run that sets it checks the responses of every app its tests build.
+ */
+function defaultResponseValidation(): ResponseValidation {
+  const fromEnv = process.env.NIMBUS_RESPONSE_VALIDATION;
+  if (fromEnv === undefined || fromEnv === "") return "ignore";
+  if (!RESPONSE_VALIDATION_MODES.includes(fromEnv as ResponseValidation)) {
+    throw new Error(`NIMBUS_RESPONSE_VALIDATION must be one of ${RESPONSE_VALIDATION_MODES.join(", ")}`);
+  }
+  return fromEnv as ResponseValidation;
 }
 
 export const DEFAULT_PORT = 8774;
@@ -79,6 +101,7 @@ export function defaultConfig(overrides: Partial<Config> = {}): Config {
     imageCountTotal: overrides.imageCountTotal ?? -1,
     imageDiskReserveMiB: overrides.imageDiskReserveMiB ?? 64,
     logLevel: overrides.logLevel ?? "info",
+    responseValidation: overrides.responseValidation ?? defaultResponseValidation(),
   };
   return config;
 }

@@ -144,6 +144,7 @@ export async function startNimbus(
       consoles,
       images,
     }),
+    config.responseValidation,
   );
 
   await engine.start(true);

@@ -21,6 +21,7 @@ const KEYS: Array<keyof Config> = [
   "imageSizeTotalMiB",
   "imageCountTotal",
   "imageDiskReserveMiB",
+  "responseValidation",
 ];
 
 /** Reads a YAML (or JSON, which is YAML) settings file; unknown keys are an error, so typos do not pass silently. */

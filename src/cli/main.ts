@@ -1,6 +1,6 @@
 import net from "node:net";
 import { Command, InvalidArgumentError, Option } from "commander";
-import { type Config, DEFAULT_PORT, defaultConfig } from "../config.js";
+import { type Config, DEFAULT_PORT, defaultConfig, RESPONSE_VALIDATION_MODES } from "../config.js";
 import { loadConfigFile } from "./config-file.js";
 
 function freePort(host: string): Promise<number> {
@@ -108,6 +108,14 @@ program
       .argParser(integer),
   )
   .addOption(new Option("--log-level <level>", "pino log level (default info)").env("NIMBUS_LOG_LEVEL"))
+  .addOption(
+    new Option(
+      "--response-validation <mode>",
+      "check compute responses against nova's schemas (default ignore)",
+    )
+      .choices(RESPONSE_VALIDATION_MODES)
+      .env("NIMBUS_RESPONSE_VALIDATION"),
+  )
   .action(async (options) => {
     const fromFile: Partial<Config> = options.config ? loadConfigFile(options.config) : {};
     const flags: Partial<Config> = {
@@ -127,6 +135,7 @@ program
       imageSizeTotalMiB: options.imageSizeTotal,
       imageCountTotal: options.imageCountTotal,
       imageDiskReserveMiB: options.imageDiskReserve,
+      responseValidation: options.responseValidation,
     };
     const defined = Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined));
     const settings: Partial<Config> = { ...fromFile, ...defined };

@@ -67,16 +67,22 @@ export async function resourcesApp(): Promise<TestApp> {
   await flavors.ensureDefaults();
   const known = new Set([ADMIN_PROJECT, MEMBER_PROJECT, OTHER_PROJECT]);
   const projectExists = async (id: string) => known.has(id);
-  const app = createHttpServer(defaultConfig({ dataDir, logLevel: "silent" }));
-  await mountCompute(app, fakeAuthenticate, [
-    ...flavorRoutes({ flavors }),
-    ...flavorAccessRoutes({ flavors, projectExists }),
-    ...flavorExtraSpecRoutes({ flavors }),
-    ...keypairRoutes({ keypairs }),
-    ...quotaSetRoutes({ quotas, projectExists }),
-    ...limitRoutes({ quotas }),
-    ...extensionRoutes(),
-  ]);
+  const config = defaultConfig({ dataDir, logLevel: "silent" });
+  const app = createHttpServer(config);
+  await mountCompute(
+    app,
+    fakeAuthenticate,
+    [
+      ...flavorRoutes({ flavors }),
+      ...flavorAccessRoutes({ flavors, projectExists }),
+      ...flavorExtraSpecRoutes({ flavors }),
+      ...keypairRoutes({ keypairs }),
+      ...quotaSetRoutes({ quotas, projectExists }),
+      ...limitRoutes({ quotas }),
+      ...extensionRoutes(),
+    ],
+    config.responseValidation,
+  );
   await app.ready();
   return {
     app,

@@ -1,10 +1,12 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { ResponseValidation } from "../../config.js";
 import type { AuthContext } from "../../services/context.js";
 import { type Authenticate, authHook } from "../auth-hook.js";
 import { HttpFault, notFound } from "../faults.js";
 import { Links } from "./links.js";
 import { type ApiVersion, LEGACY_V2, negotiate } from "./microversion.js";
-import { validateBody, validateQuery } from "./validation.js";
+import { responseProblem } from "./response-validation.js";
+import { type EndpointRef, validateBody, validateQuery } from "./validation.js";
 import { choicesDocument, versionDocument } from "./versions.js";
 
 type Method = "GET" | "POST" | "PUT" | "DELETE";
@@ -114,6 +116,7 @@ export async function mountCompute(
   app: FastifyInstance,
   authenticate: Authenticate,
   routes: Array<RouteDef | ActionRouteDef>,
+  responseValidation: ResponseValidation = "ignore",
 ): Promise<void> {
   app.decorateRequest("compute", null);
   await app.register(
@@ -127,9 +130,12 @@ export async function mountCompute(
         return reply.status(300).send(choicesDocument(`${baseUrl(request)}/compute`, path));
       });
       for (const mount of MOUNTS) {
-        await compute.register(async (scope) => mountVersion(scope, mount, authenticate, routes), {
-          prefix: mount.prefix,
-        });
+        await compute.register(
+          async (scope) => mountVersion(scope, mount, authenticate, routes, responseValidation),
+          {
+            prefix: mount.prefix,
+          },
+        );
       }
     },
     { prefix: "/compute" },
@@ -148,6 +154,7 @@ async function mountVersion(
   mount: Mount,
   authenticate: Authenticate,
   routes: Array<RouteDef | ActionRouteDef>,
+  responseValidation: ResponseValidation,
 ): Promise<void> {
   const id = mount.legacy ? "v2.0" : "v2.1";
   const versionDoc = async (request: FastifyRequest) => versionDocument(id, `${baseUrl(request)}/compute`);
@@ -198,7 +205,10 @@ async function mountVersion(
         api.route({
           method: route.method,
           url: `${prefix}${fastifyPath(route.path)}`,
-          handler: "actions" in route ? actionHandler(route) : routeHandler(route),
+          handler:
+            "actions" in route
+              ? actionHandler(route, responseValidation)
+              : routeHandler(route, responseValidation),
         });
       }
     }
@@ -210,14 +220,22 @@ function linksFor(request: FastifyRequest, mount: Mount): Links {
   return new Links(`${baseUrl(request)}/compute`, mount.prefix, projectId, request.url);
 }
 
+/** What one endpoint's call is: nova's name for it, its success status, its handler. */
+interface Endpoint {
+  readonly ref: EndpointRef;
+  readonly status: Status;
+  readonly handler: Handler;
+  readonly responseValidation: ResponseValidation;
+}
+
 async function invoke(
   request: FastifyRequest,
   reply: FastifyReply,
-  status: Status,
-  handler: Handler,
+  endpoint: Endpoint,
   query: Record<string, string[]>,
   body: unknown,
 ): Promise<unknown> {
+  const { status, handler } = endpoint;
   const state = request.compute!;
   let code = typeof status === "function" ? status(state.version) : status;
   const call: ComputeCall = {
@@ -235,6 +253,15 @@ async function invoke(
     },
   };
   const result = await handler(call);
+  if (endpoint.responseValidation !== "ignore") {
+    const problem = responseProblem(endpoint.ref, state.version, code === 204 ? undefined : result);
+    if (problem !== null) {
+      request.log.warn({ problem }, "response failed nova's response schema");
+      if (endpoint.responseValidation === "error") {
+        throw new HttpFault(500, `Response failed schema validation: ${problem}`);
+      }
+    }
+  }
   reply.status(code).type("application/json");
   if (code === 204 || result === undefined) return reply.send(code === 204 ? undefined : "");
   return reply.send(result);
@@ -254,8 +281,9 @@ function checkRange(version: ApiVersion, def: { min?: string; max?: string; remo
 const hasEmptyParam = (request: FastifyRequest) =>
   Object.values(request.params as Record<string, string>).some((value) => value === "");
 
-function routeHandler(route: RouteDef) {
+function routeHandler(route: RouteDef, responseValidation: ResponseValidation) {
   const ref = { method: route.method, path: route.path };
+  const endpoint = { ref, status: route.status, handler: route.handler, responseValidation };
   return async (request: FastifyRequest, reply: FastifyReply) => {
     if (hasEmptyParam(request)) return reply.status(404).send(ROUTER_NOT_FOUND);
     const { version } = request.compute!;
@@ -265,11 +293,11 @@ function routeHandler(route: RouteDef) {
       route.method === "POST" || route.method === "PUT"
         ? validateBody(ref, version, request.body ?? null)
         : undefined;
-    return invoke(request, reply, route.status, route.handler, query, body);
+    return invoke(request, reply, endpoint, query, body);
   };
 }
 
-function actionHandler(route: ActionRouteDef) {
+function actionHandler(route: ActionRouteDef, responseValidation: ResponseValidation) {
   const byName = new Map(route.actions.map((a) => [a.name, a]));
   return async (request: FastifyRequest, reply: FastifyReply) => {
     if (hasEmptyParam(request)) return reply.status(404).send(ROUTER_NOT_FOUND);
@@ -287,6 +315,7 @@ function actionHandler(route: ActionRouteDef) {
     const ref = { method: "POST", path: route.path, action: name };
     const validated = validateBody(ref, version, body) as Record<string, unknown>;
     const query = queryArrays(request.query);
-    return invoke(request, reply, action.status, action.handler, query, validated[name]);
+    const endpoint = { ref, status: action.status, handler: action.handler, responseValidation };
+    return invoke(request, reply, endpoint, query, validated[name]);
   };
 }

@@ -48,6 +48,8 @@ async function liveMigration(server: string, status: string, type = "live-migrat
       user_id: h.users.admin,
       project_id: h.projects.admin,
       created_at: new Date().toISOString(),
+      // in nova as here a migration reaches "running" by a status change, which stamps it
+      updated_at: new Date().toISOString(),
     })
     .returning("id")
     .executeTakeFirstOrThrow();

@@ -77,7 +77,7 @@ export function validateQuery(
 // ---------------------------------------------------------------------------------------
 // The index: which schema files cover which endpoint at which versions.
 
-interface SchemaRef {
+export interface SchemaRef {
   schema: string;
   min_version: string | null;
   max_version: string | null;
@@ -90,6 +90,7 @@ interface IndexEntry {
   action: string | null;
   request_body: SchemaRef[];
   query: SchemaRef[];
+  response_body: SchemaRef[];
 }
 
 /** The subset of a schema document this module reads directly. */
@@ -105,7 +106,7 @@ let index: Map<string, IndexEntry> | undefined;
 const indexKey = (method: string, path: string, action: string | null | undefined) =>
   `${method.toUpperCase()} ${path} ${action ?? ""}`;
 
-function lookup(ref: EndpointRef): IndexEntry | undefined {
+export function lookup(ref: EndpointRef): IndexEntry | undefined {
   if (!index) {
     const rows = JSON.parse(readFileSync(new URL("index.json", SCHEMA_DIR), "utf8")) as IndexEntry[];
     index = new Map(rows.map((row) => [indexKey(row.method, row.path, row.action), row]));
@@ -117,7 +118,7 @@ function lookup(ref: EndpointRef): IndexEntry | undefined {
  * The schemas nova runs for this version. Legacy /v2 runs those with no minimum or minimum
  * 2.0, whatever their maximum (nova's `_schema_validation_helper`).
  */
-function applicable(refs: SchemaRef[] | undefined, version: ApiVersion): SchemaRef[] {
+export function applicable(refs: SchemaRef[] | undefined, version: ApiVersion): SchemaRef[] {
   if (!refs) return [];
   if (version.isLegacyV2) return refs.filter((r) => r.min_version === null || r.min_version === "2.0");
   return refs.filter((r) => version.within(r.min_version, r.max_version));
@@ -125,7 +126,7 @@ function applicable(refs: SchemaRef[] | undefined, version: ApiVersion): SchemaR
 
 const documents = new Map<string, { doc: SchemaDoc; text: string }>();
 
-function readSchema(file: string): { doc: SchemaDoc; text: string } {
+export function readSchema(file: string): { doc: SchemaDoc; text: string } {
   let read = documents.get(file);
   if (!read) {
     const text = readFileSync(new URL(file, SCHEMA_DIR), "utf8");
