@@ -18,6 +18,7 @@ import { applicable, type EndpointRef, lookup, readSchema } from "./validation.j
  */
 const AUDIT_LOG = "response_body/instance_usage_audit_log/GET__os-instance_usage_audit_log";
 const GROUPS = "response_body/server_groups/GET__os-server-groups";
+const KEYPAIRS = "response_body/keypairs/GET__os-keypairs";
 const SCHEMA_DEFECTS: ReadonlyArray<{ file: string; pointer: string; keyword: string }> = [
   // hosts_not_run holds compute services' host names (nova's samples' hosts happen to be
   // named by uuids); the schema's item format says uuid.
@@ -42,6 +43,20 @@ const SCHEMA_DEFECTS: ReadonlyArray<{ file: string; pointer: string; keyword: st
     file: `${GROUPS}__id.${name}.json`,
     pointer: "/properties/server_group/properties/policies/prefixItems/0",
     keyword: "enum",
+  })),
+  // a key pair named with the characters 2.92 allows is listed and shown with its name at every
+  // version; the index and show schemas keep the pattern names had before 2.92.
+  ...["index_response.2.0-2.1", "index_response_v22.2.2-2.34", "index_response_v235.2.35-latest"].map(
+    (name) => ({
+      file: `${KEYPAIRS}.${name}.json`,
+      pointer: "/properties/keypairs/items/properties/keypair/properties/name/allOf/1",
+      keyword: "pattern",
+    }),
+  ),
+  ...["show_response.2.0-2.1", "show_response_v22.2.2-latest"].map((name) => ({
+    file: `${KEYPAIRS}__id.${name}.json`,
+    pointer: "/properties/keypair/properties/name/allOf/1",
+    keyword: "pattern",
   })),
   // an image with no data yet (queued) has no size: nova passes glance's null through
   {
