@@ -148,7 +148,7 @@ export async function startNimbus(
   );
 
   await engine.start(true);
-  const ended = await compute.endOrphanedOperations();
+  const ended = await compute.events.endOrphanedOperations();
   if (ended > 0) log.warn({ servers: ended }, "ended operations that had no task left to finish them");
   let url = config.publicUrl;
   if (options.listen !== false) {

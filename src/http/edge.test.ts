@@ -7,7 +7,7 @@
 import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { type ComputeHarness, computeHarness } from "../../test/compute-harness.js";
-import { ComputeService } from "../services/compute/compute-service.js";
+import { ServerLifecycle } from "../services/compute/servers/lifecycle.js";
 import { IdentityService } from "../services/identity/identity-service.js";
 import { ImageService } from "../services/image/image-service.js";
 import { MAX_JSON_DEPTH } from "./json-body.js";
@@ -122,7 +122,7 @@ describe("internal errors", () => {
   it("carry each API's fault body and the request id, and are logged with their stack", async () => {
     const boom = () => Promise.reject(new Error("injected failure"));
     const spies = [
-      vi.spyOn(ComputeService.prototype, "list").mockImplementation(boom),
+      vi.spyOn(ServerLifecycle.prototype, "list").mockImplementation(boom),
       vi.spyOn(IdentityService.prototype, "listProjects").mockImplementation(boom),
       vi.spyOn(ImageService.prototype, "list").mockImplementation(boom),
     ];

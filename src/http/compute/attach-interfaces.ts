@@ -39,7 +39,7 @@ export function attachInterfaceRoutes(compute: ComputeService): RouteDef[] {
       status: 200,
       handler: async (call) => {
         const uuid = await authorized(compute, call, policy("list", "project_reader"));
-        const list = await compute.interfaces(call.auth, uuid);
+        const list = await compute.interfaces.list(call.auth, uuid);
         return { interfaceAttachments: list.map((i) => interfaceView(i, call.version)) };
       },
     },
@@ -49,7 +49,7 @@ export function attachInterfaceRoutes(compute: ComputeService): RouteDef[] {
       status: 200,
       handler: async (call) => {
         const uuid = await authorized(compute, call, policy("show", "project_reader"));
-        const one = await compute.interface(call.auth, uuid, call.params.id!);
+        const one = await compute.interfaces.get(call.auth, uuid, call.params.id!);
         return { interfaceAttachment: interfaceView(one, call.version) };
       },
     },
@@ -68,7 +68,7 @@ export function attachInterfaceRoutes(compute: ComputeService): RouteDef[] {
         const fixedIp = body.fixed_ips?.[0]?.ip_address;
         if (body.net_id && body.port_id) throw badRequest("Must not input both network_id and port_id");
         if (fixedIp && !body.net_id) throw badRequest("Must input network_id when request IP address");
-        const attached = await compute.attachInterface(call.auth, uuid, {
+        const attached = await compute.interfaces.attach(call.auth, uuid, {
           ...(body.net_id && { netId: body.net_id }),
           ...(body.port_id && { portId: body.port_id }),
           ...(fixedIp && { fixedIp }),
@@ -83,7 +83,7 @@ export function attachInterfaceRoutes(compute: ComputeService): RouteDef[] {
       status: 202,
       handler: async (call) => {
         const uuid = await authorized(compute, call, policy("delete", "project_member"));
-        await compute.detachInterface(call.auth, uuid, call.params.id!);
+        await compute.interfaces.detach(call.auth, uuid, call.params.id!);
         return undefined;
       },
     },

@@ -1,8 +1,6 @@
-import type {
-  ComputeService,
-  RebuildRequest,
-  UnshelveRequest,
-} from "../../services/compute/compute-service.js";
+import type { ComputeService } from "../../services/compute/compute-service.js";
+import type { UnshelveRequest } from "../../services/compute/servers/images.js";
+import type { RebuildRequest } from "../../services/compute/servers/moves.js";
 import { HttpFault } from "../faults.js";
 import { authorize, type Policy } from "./policy.js";
 import type { ActionDef, ActionRouteDef, ComputeCall } from "./router.js";
@@ -80,11 +78,11 @@ export function serverActionRoutes(compute: ComputeService, more: readonly Actio
     name: string,
     action: "start" | "stop" | "pause" | "unpause" | "suspend" | "resume",
     p: Policy,
-  ): ActionDef => act(name, 202, p, (call, uuid) => compute.powerAction(call.auth, uuid, action));
+  ): ActionDef => act(name, 202, p, (call, uuid) => compute.power.powerAction(call.auth, uuid, action));
 
   const actions: ActionDef[] = [
     act("reboot", 202, policy("servers:reboot"), (call, uuid) =>
-      compute.reboot(call.auth, uuid, String(call.body.type).toUpperCase() as "SOFT" | "HARD"),
+      compute.power.reboot(call.auth, uuid, String(call.body.type).toUpperCase() as "SOFT" | "HARD"),
     ),
     power("os-start", "start", policy("servers:start")),
     power("os-stop", "stop", policy("servers:stop")),
@@ -93,13 +91,13 @@ export function serverActionRoutes(compute: ComputeService, more: readonly Actio
     power("suspend", "suspend", policy("os-suspend-server:suspend")),
     power("resume", "resume", policy("os-suspend-server:resume")),
     act("resize", 202, policy("servers:resize"), (call, uuid) =>
-      compute.resize(call.auth, uuid, String(call.body.flavorRef).split("/").at(-1)!),
+      compute.moves.resize(call.auth, uuid, String(call.body.flavorRef).split("/").at(-1)!),
     ),
     act("confirmResize", 204, policy("servers:confirm_resize"), (call, uuid) =>
-      compute.confirmResize(call.auth, uuid),
+      compute.moves.confirmResize(call.auth, uuid),
     ),
     act("revertResize", 202, policy("servers:revert_resize"), (call, uuid) =>
-      compute.revertResize(call.auth, uuid),
+      compute.moves.revertResize(call.auth, uuid),
     ),
     {
       name: "rebuild",
@@ -120,7 +118,7 @@ export function serverActionRoutes(compute: ComputeService, more: readonly Actio
           hostname: b.hostname as string | undefined,
           trustedImageCertificates: b.trusted_image_certificates as string[] | null | undefined,
         };
-        const { instance, adminPass } = await compute.rebuild(call.auth, existing.uuid, request);
+        const { instance, adminPass } = await compute.moves.rebuild(call.auth, existing.uuid, request);
         const body = await serverBody(call, compute, instance, "rebuild");
         return { server: { ...body.server, adminPass } };
       },
@@ -130,7 +128,7 @@ export function serverActionRoutes(compute: ComputeService, more: readonly Actio
       status: 202,
       handler: async (call) => {
         const instance = await target(call, policy("servers:create_image"));
-        const imageId = await compute.createImage(
+        const imageId = await compute.images.createImage(
           call.auth,
           instance.uuid,
           call.body.name as string,
@@ -149,10 +147,12 @@ export function serverActionRoutes(compute: ComputeService, more: readonly Actio
         // earlier bodies may carry locked_reason, but it is ignored
         const body = call.body as { locked_reason?: string } | null;
         const reason = call.version.atLeast(SINCE.lockedReason) ? (body?.locked_reason ?? null) : null;
-        await compute.lock(call.auth, instance.uuid, reason);
+        await compute.access.lock(call.auth, instance.uuid, reason);
       },
     },
-    act("unlock", 202, policy("os-lock-server:unlock"), (call, uuid) => compute.unlock(call.auth, uuid)),
+    act("unlock", 202, policy("os-lock-server:unlock"), (call, uuid) =>
+      compute.access.unlock(call.auth, uuid),
+    ),
     {
       name: "os-getConsoleOutput",
       status: 200,
@@ -160,24 +160,24 @@ export function serverActionRoutes(compute: ComputeService, more: readonly Actio
         const instance = await target(call, policy("os-console-output"));
         const length = (call.body as { length?: number | string | null } | null)?.length;
         const lines = length === undefined || length === null ? undefined : Number(length);
-        const output = await compute.consoleOutput(call.auth, instance.uuid, lines);
+        const output = await compute.access.consoleOutput(call.auth, instance.uuid, lines);
         // nova strips the control characters but tab and newline
         // biome-ignore lint/suspicious/noControlCharactersInRegex: those characters are the point
         return { output: output.replace(/[\x00-\x08\x0B-\x1F]/g, "") };
       },
     },
     act("os-resetState", 202, policy("os-admin-actions:reset_state", "admin"), (call, uuid) =>
-      compute.resetState(call.auth, uuid, call.body.state as "active" | "error"),
+      compute.power.resetState(call.auth, uuid, call.body.state as "active" | "error"),
     ),
     {
       ...act("trigger_crash_dump", 202, policy("servers:trigger_crash_dump"), (call, uuid) =>
-        compute.triggerCrashDump(call.auth, uuid),
+        compute.power.triggerCrashDump(call.auth, uuid),
       ),
       min: "2.17",
     },
-    act("shelve", 202, policy("os-shelve:shelve"), (call, uuid) => compute.shelve(call.auth, uuid)),
+    act("shelve", 202, policy("os-shelve:shelve"), (call, uuid) => compute.images.shelve(call.auth, uuid)),
     act("shelveOffload", 202, policy("os-shelve:shelve_offload", "admin"), (call, uuid) =>
-      compute.shelveOffload(call.auth, uuid),
+      compute.images.shelveOffload(call.auth, uuid),
     ),
     {
       name: "unshelve",
@@ -189,7 +189,7 @@ export function serverActionRoutes(compute: ComputeService, more: readonly Actio
         if (request.host !== undefined) {
           authorize(call.auth, policy("os-shelve:unshelve_to_host", "admin"), instance.projectId);
         }
-        await compute.unshelve(call.auth, instance.uuid, request);
+        await compute.images.unshelve(call.auth, instance.uuid, request);
       },
     },
     {
@@ -199,7 +199,7 @@ export function serverActionRoutes(compute: ComputeService, more: readonly Actio
       handler: async (call) => {
         const instance = await target(call, policy("os-rescue"));
         const body = call.body as { adminPass?: string; rescue_image_ref?: string } | null;
-        const adminPass = await compute.rescue(call.auth, instance.uuid, {
+        const adminPass = await compute.access.rescue(call.auth, instance.uuid, {
           adminPass: body?.adminPass,
           rescueImageRef: body?.rescue_image_ref,
         });
@@ -207,9 +207,9 @@ export function serverActionRoutes(compute: ComputeService, more: readonly Actio
         return { adminPass };
       },
     },
-    act("unrescue", 202, policy("os-unrescue"), (call, uuid) => compute.unrescue(call.auth, uuid)),
+    act("unrescue", 202, policy("os-unrescue"), (call, uuid) => compute.access.unrescue(call.auth, uuid)),
     act("changePassword", 202, policy("os-admin-password"), (call, uuid) =>
-      compute.changePassword(call.auth, uuid, call.body.adminPass as string),
+      compute.access.changePassword(call.auth, uuid, call.body.adminPass as string),
     ),
     {
       name: "createBackup",
@@ -223,7 +223,7 @@ export function serverActionRoutes(compute: ComputeService, more: readonly Actio
           metadata?: object;
         };
         const rotation = Number(b.rotation);
-        const imageId = await compute.createBackup(call.auth, instance.uuid, {
+        const imageId = await compute.images.createBackup(call.auth, instance.uuid, {
           // legacy /v2 allows surrounding spaces in the name; nova strips them
           name: b.name.trim(),
           backupType: b.backup_type,
@@ -255,7 +255,7 @@ export function serverActionRoutes(compute: ComputeService, more: readonly Actio
           ),
           instance.projectId,
         );
-        await compute.migrate(call.auth, instance.uuid, host);
+        await compute.moves.migrate(call.auth, instance.uuid, host);
       },
     },
     {
@@ -276,7 +276,7 @@ export function serverActionRoutes(compute: ComputeService, more: readonly Actio
         // `force` exists from 2.30 (its schema ends at 2.67: from 2.68 it is always false)
         const force = call.version.atLeast(SINCE.liveMigrateForce) ? isTrue(b.force ?? false) : null;
         if (force && !host) throw new HttpFault(400, "Can't force to a non-provided destination");
-        await compute.liveMigrate(call.auth, instance.uuid, {
+        await compute.moves.liveMigrate(call.auth, instance.uuid, {
           host,
           force,
           waitForChecks: !call.version.atLeast(SINCE.liveMigrateAsync),

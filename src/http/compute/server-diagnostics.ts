@@ -20,7 +20,7 @@ export function serverDiagnosticsRoutes(compute: ComputeService): RouteDef[] {
       handler: async (call) => {
         const instance = await compute.get(call.auth, call.params.server_id!);
         authorize(call.auth, DIAGNOSTICS, instance.projectId);
-        return diagnosticsView(await compute.diagnostics(call.auth, instance.uuid), call.version);
+        return diagnosticsView(await compute.events.diagnostics(call.auth, instance.uuid), call.version);
       },
     },
     {

@@ -66,7 +66,7 @@ export function serverExternalEventRoutes(compute: ComputeService): RouteDef[] {
         });
         // nova casts the accepted events to the servers' hosts after answering them
         for (const { instance, event } of accepted) {
-          await compute.externalEvent(call.auth, instance.uuid, event.name, event.tag);
+          await compute.events.externalEvent(call.auth, instance.uuid, event.name, event.tag);
         }
         call.setStatus(status);
         return { events: answered };

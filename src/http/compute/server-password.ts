@@ -26,7 +26,7 @@ export function serverPasswordRoutes(compute: ComputeService): RouteDef[] {
       status: 200,
       handler: async (call) => {
         const uuid = await owned(call, policy("show", "project_reader"));
-        return { password: await compute.serverPassword(call.auth, uuid) };
+        return { password: await compute.access.serverPassword(call.auth, uuid) };
       },
     },
     {
@@ -35,7 +35,7 @@ export function serverPasswordRoutes(compute: ComputeService): RouteDef[] {
       status: 204,
       handler: async (call) => {
         const uuid = await owned(call, policy("clear", "project_member"));
-        await compute.clearServerPassword(call.auth, uuid);
+        await compute.access.clearServerPassword(call.auth, uuid);
       },
     },
   ];

@@ -69,7 +69,7 @@ export function serverMetadataRoutes(compute: ComputeService): RouteDef[] {
       status: 200,
       handler: async (call) => {
         const instance = await owned(compute, call, policy("server-metadata:create", "project_member"));
-        return { metadata: await compute.setMetadata(call.auth, instance.uuid, call.body.metadata, false) };
+        return { metadata: await compute.metadata.set(call.auth, instance.uuid, call.body.metadata, false) };
       },
     },
     {
@@ -78,7 +78,7 @@ export function serverMetadataRoutes(compute: ComputeService): RouteDef[] {
       status: 200,
       handler: async (call) => {
         const instance = await owned(compute, call, policy("server-metadata:update_all", "project_member"));
-        return { metadata: await compute.setMetadata(call.auth, instance.uuid, call.body.metadata, true) };
+        return { metadata: await compute.metadata.set(call.auth, instance.uuid, call.body.metadata, true) };
       },
     },
     {
@@ -101,7 +101,7 @@ export function serverMetadataRoutes(compute: ComputeService): RouteDef[] {
         const key = call.params.id!;
         const meta = call.body.meta as Record<string, string>;
         if (!(key in meta)) throw badRequest("Request body and URI mismatch");
-        await compute.setMetadata(call.auth, instance.uuid, { [key]: meta[key]! }, false);
+        await compute.metadata.set(call.auth, instance.uuid, { [key]: meta[key]! }, false);
         return { meta: { [key]: meta[key] } };
       },
     },
@@ -111,7 +111,7 @@ export function serverMetadataRoutes(compute: ComputeService): RouteDef[] {
       status: 204,
       handler: async (call) => {
         const instance = await owned(compute, call, policy("server-metadata:delete", "project_member"));
-        await compute.deleteMetadataItem(call.auth, instance.uuid, call.params.id!);
+        await compute.metadata.deleteItem(call.auth, instance.uuid, call.params.id!);
       },
     },
   ];
@@ -136,7 +136,7 @@ export function serverTagRoutes(compute: ComputeService): RouteDef[] {
       status: 200,
       handler: async (call) => {
         const instance = await owned(compute, call, p("update_all", "project_member"));
-        return { tags: await compute.setTags(call.auth, instance.uuid, call.body.tags) };
+        return { tags: await compute.tags.set(call.auth, instance.uuid, call.body.tags) };
       },
     },
     {
@@ -146,7 +146,7 @@ export function serverTagRoutes(compute: ComputeService): RouteDef[] {
       status: 204,
       handler: async (call) => {
         const instance = await owned(compute, call, p("delete_all", "project_member"));
-        await compute.setTags(call.auth, instance.uuid, [], "delete tags");
+        await compute.tags.set(call.auth, instance.uuid, [], "delete tags");
       },
     },
     {
@@ -178,7 +178,7 @@ export function serverTagRoutes(compute: ComputeService): RouteDef[] {
             `Tag '${tag}' is invalid: tags may not contain ',' or '/' and are at most 60 characters`,
           );
         }
-        await compute.setTags(call.auth, instance.uuid, [...instance.tags, tag], "update tag");
+        await compute.tags.set(call.auth, instance.uuid, [...instance.tags, tag], "update tag");
         call.setHeader(
           "Location",
           `${call.links.self("servers", instance.uuid)}/tags/${encodeURIComponent(tag)}`,
@@ -197,7 +197,7 @@ export function serverTagRoutes(compute: ComputeService): RouteDef[] {
         if (!instance.tags.includes(tag)) {
           throw notFound(`Tag ${tag} could not be found for instance ${instance.uuid}.`);
         }
-        await compute.setTags(
+        await compute.tags.set(
           call.auth,
           instance.uuid,
           instance.tags.filter((t) => t !== tag),

@@ -1,4 +1,5 @@
-import type { ComputeService, CreateServerRequest } from "../../services/compute/compute-service.js";
+import type { ComputeService } from "../../services/compute/compute-service.js";
+import type { CreateServerRequest } from "../../services/compute/servers/lifecycle.js";
 import type { RequestedNetworks } from "../../services/network/instance-networking.js";
 import type { Instance } from "../../store/instance-record.js";
 import { badRequest } from "../faults.js";
@@ -18,7 +19,7 @@ export async function hostStatuses(
   instances: readonly Instance[],
 ): Promise<ReadonlyMap<string, string> | undefined> {
   if (!call.auth.isAdmin || !call.version.atLeast(SINCE.hostStatus)) return undefined;
-  return compute.hostStatuses(instances);
+  return compute.events.hostStatuses(instances);
 }
 
 export function renderServer(
@@ -117,7 +118,7 @@ export function serverRoutes(compute: ComputeService): RouteDef[] {
   const list = (kind: "index" | "detail") => async (call: ComputeCall) => {
     authorize(call.auth, p(kind, "project_reader"));
     const { filter, marker, limit } = serverListRequest(call.query, call.version, call.auth, kind);
-    const instances = await compute.list(call.auth, filter, marker);
+    const instances = await compute.lifecycle.list(call.auth, filter, marker);
     const statuses = kind === "detail" ? await hostStatuses(call, compute, instances) : undefined;
     const body: Record<string, unknown> = {
       servers: instances.map((i) =>
@@ -151,7 +152,7 @@ export function serverRoutes(compute: ComputeService): RouteDef[] {
       handler: async (call) => {
         authorize(call.auth, p("create", "project_member"));
         const request = createRequest(call);
-        const result = await compute.create(call.auth, request);
+        const result = await compute.lifecycle.create(call.auth, request);
         if (isTrue(call.body.server.return_reservation_id)) return { reservation_id: result.reservationId };
         const first = result.instances[0]!;
         const self = call.links.self("servers", first.uuid);
@@ -176,7 +177,7 @@ export function serverRoutes(compute: ComputeService): RouteDef[] {
         const existing = await compute.get(call.auth, call.params.id!);
         authorize(call.auth, p("update", "project_member"), existing.projectId);
         const body = call.body.server as Record<string, string | null | undefined>;
-        const instance = await compute.update(call.auth, existing.uuid, {
+        const instance = await compute.lifecycle.update(call.auth, existing.uuid, {
           name: body.name ?? undefined,
           description: body.description,
           accessIPv4: body.accessIPv4 ?? undefined,
@@ -194,7 +195,7 @@ export function serverRoutes(compute: ComputeService): RouteDef[] {
       handler: async (call) => {
         const instance = await compute.get(call.auth, call.params.id!);
         authorize(call.auth, p("delete", "project_member"), instance.projectId);
-        await compute.delete(call.auth, instance.uuid);
+        await compute.lifecycle.delete(call.auth, instance.uuid);
       },
     },
   ];

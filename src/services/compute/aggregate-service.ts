@@ -10,7 +10,9 @@ import type { Db } from "../../store/database.js";
 import { isUniqueViolation } from "../../store/identity-repository.js";
 import type { AuthContext } from "../context.js";
 import { Conflict, ImageNotFound, InvalidInput, NotFound } from "../errors.js";
-import { DEFAULT_AZ } from "./compute-service.js";
+
+/** The zone of a compute host that no aggregate names (nova's default_availability_zone). */
+export const DEFAULT_AZ = "nova";
 
 /** A host aggregate as the API shows it; its availability zone is its `availability_zone` metadata. */
 export interface Aggregate extends AggregateRecord {

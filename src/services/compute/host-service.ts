@@ -4,7 +4,7 @@ import type { Db } from "../../store/database.js";
 import type { ServiceRow } from "../../store/schema.js";
 import type { DriverRegistry } from "../../virt/registry.js";
 import { Conflict, InvalidInput, NotFound } from "../errors.js";
-import { DEFAULT_AZ } from "./compute-service.js";
+import { DEFAULT_AZ } from "./aggregate-service.js";
 
 /** The nova services an all-in-one runs: the conductor and scheduler on the control host, a compute per host. */
 export const Binary = {

@@ -7,7 +7,7 @@ import { TaskCancelled, type TaskContext } from "../../../tasks/engine.js";
 import type { Driver, GuestSpec } from "../../../virt/driver.js";
 import type { DriverRegistry } from "../../../virt/registry.js";
 import type { InstanceNetworking } from "../../network/instance-networking.js";
-import { DEFAULT_AZ } from "../compute-service.js";
+import { DEFAULT_AZ } from "../aggregate-service.js";
 import { selectHost } from "../host-service.js";
 import type { ComputePorts } from "../ports.js";
 import { VmState } from "../vm-states.js";

@@ -1,0 +1,183 @@
+import type { Instance } from "../../../store/instance-record.js";
+import type { InstanceUpdate } from "../../../store/schema.js";
+import type { AuthContext } from "../../context.js";
+import { InvalidInput, NotFound } from "../../errors.js";
+import { compactIPv6 } from "../access-ip.js";
+import { MigrationType, requesterOf } from "../migration-records.js";
+import {
+  type LiveMigrationTarget,
+  liveMigrationDestination,
+  liveMigrationForcedTo,
+  MigrationRefused,
+} from "../tasks/conductor.js";
+import { flavorSnapshot, generatePassword, type ServerOperations } from "./operations.js";
+
+export interface RebuildRequest {
+  imageRef: string;
+  name?: string;
+  adminPass?: string;
+  metadata?: Record<string, string>;
+  description?: string | null;
+  keyName?: string | null;
+  userData?: string | null;
+  accessIPv4?: string;
+  accessIPv6?: string;
+  hostname?: string;
+  trustedImageCertificates?: string[] | null;
+}
+
+export interface LiveMigrationRequest {
+  host: string | null;
+  /** 2.30-2.67: false asks the scheduler to check the named host; null before 2.30. */
+  force: boolean | null;
+  /** Before 2.34 the API answers the conductor's refusal itself (400). */
+  waitForChecks: boolean;
+}
+
+/** Actions that change what a server runs as or where: resize (confirm, revert), rebuild, migrations. */
+export class ServerMoves {
+  constructor(private readonly ops: ServerOperations) {}
+
+  async resize(ctx: AuthContext, uuid: string, flavorRef: string): Promise<void> {
+    const instance = await this.ops.get(ctx, uuid);
+    // nova checks the state before it looks at the flavor
+    await this.ops.guard(ctx, uuid, "resize");
+    const flavor = await this.ops.ports.flavors.get(ctx, flavorRef).catch((error: unknown) => {
+      if (error instanceof NotFound) throw new InvalidInput(`Unable to find flavor ${flavorRef}`);
+      throw error;
+    });
+    if (flavor.flavorid === instance.flavor.flavorid) {
+      throw new InvalidInput("When resizing, instances must change flavor!");
+    }
+    if (flavor.root_gb < instance.flavor.root_gb && flavor.root_gb !== 0) {
+      throw new InvalidInput("Resize error: Unable to resize disk down.");
+    }
+    const snapshot = flavorSnapshot(flavor);
+    await this.ops.accept(ctx, uuid, "resize", "resize", {
+      kind: "resize",
+      payload: { requester: requesterOf(ctx) },
+      changes: {
+        old_flavor: JSON.stringify(instance.flavor),
+        new_flavor: JSON.stringify(snapshot),
+        vcpus: Math.max(flavor.vcpus, instance.flavor.vcpus),
+        memory_mb: Math.max(flavor.memory_mb, instance.flavor.memory_mb),
+      },
+      quota: {
+        cores: Math.max(0, flavor.vcpus - instance.flavor.vcpus),
+        ram: Math.max(0, flavor.memory_mb - instance.flavor.memory_mb),
+      },
+    });
+  }
+
+  async confirmResize(ctx: AuthContext, uuid: string): Promise<void> {
+    await this.ops.accept(ctx, uuid, "confirmResize", "confirmResize", { kind: "confirm_resize" });
+  }
+
+  async revertResize(ctx: AuthContext, uuid: string): Promise<void> {
+    await this.ops.accept(ctx, uuid, "revertResize", "revertResize", { kind: "revert_resize" });
+  }
+
+  async rebuild(
+    ctx: AuthContext,
+    uuid: string,
+    req: RebuildRequest,
+  ): Promise<{ instance: Instance; adminPass: string }> {
+    const instance = await this.ops.get(ctx, uuid);
+    const image = await this.ops.ports.images.get(ctx, req.imageRef).catch((error: unknown) => {
+      if (error instanceof NotFound) throw new InvalidInput("Can not find requested image");
+      throw error;
+    });
+    if (image.status !== "active") throw new InvalidInput(`Image ${image.id} is not active.`);
+    if (image.minRam > instance.flavor.memory_mb) {
+      throw new InvalidInput("Flavor's memory is too small for requested image.");
+    }
+    const changes: InstanceUpdate = {
+      image_ref: image.id,
+      image_properties: JSON.stringify(image.properties),
+    };
+    if (req.name !== undefined) changes.display_name = req.name;
+    if (req.description !== undefined) changes.display_description = req.description;
+    if (req.accessIPv4 !== undefined) changes.access_ip_v4 = req.accessIPv4;
+    if (req.accessIPv6 !== undefined) changes.access_ip_v6 = compactIPv6(req.accessIPv6);
+    if (req.hostname !== undefined) changes.hostname = req.hostname;
+    if (req.userData !== undefined) changes.user_data = req.userData;
+    if (req.trustedImageCertificates !== undefined) {
+      changes.trusted_certs = req.trustedImageCertificates
+        ? JSON.stringify(req.trustedImageCertificates)
+        : null;
+    }
+    if (req.keyName !== undefined) {
+      if (req.keyName === null) {
+        changes.key_name = null;
+        changes.key_data = null;
+      } else {
+        const keypair = await this.ops.ports.keypairs.find(ctx.userId, req.keyName);
+        if (!keypair) throw new InvalidInput("Invalid key_name provided.");
+        changes.key_name = keypair.name;
+        changes.key_data = keypair.publicKey;
+      }
+    }
+    if (req.metadata !== undefined) {
+      await this.ops.ports.quota.checkMetadataItems(
+        instance.projectId,
+        Object.keys(req.metadata).length,
+        ctx.userId,
+      );
+    }
+    await this.ops.accept(ctx, uuid, "rebuild", "rebuild", {
+      kind: "rebuild",
+      changes,
+      metadata: req.metadata,
+    });
+    return { instance: await this.ops.get(ctx, uuid), adminPass: req.adminPass ?? generatePassword() };
+  }
+
+  /**
+   * Cold migration: to a named host (2.56) or one the scheduler picks. The server's own
+   * host is refused at once; with no other host the conductor fails it after the 202.
+   */
+  async migrate(ctx: AuthContext, uuid: string, host: string | null): Promise<void> {
+    const instance = await this.ops.get(ctx, uuid);
+    await this.ops.guard(ctx, uuid, "migrate");
+    if (host !== null) {
+      if (host === instance.host)
+        throw new InvalidInput("Cannot migrate to the host where the server exists.");
+      if (!this.ops.drivers.hosts.includes(host))
+        throw new InvalidInput(`Compute host ${host} could not be found.`);
+    }
+    await this.ops.accept(ctx, uuid, "migrate", "migrate", {
+      kind: "cold_migrate",
+      payload: { requester: requesterOf(ctx) },
+    });
+  }
+
+  /**
+   * Live migration. Before 2.34 the API waited for the conductor's checks and answered a
+   * refusal with 400 (`waitForChecks`); from 2.34 it answers 202 and the task fails.
+   */
+  async liveMigrate(ctx: AuthContext, uuid: string, req: LiveMigrationRequest): Promise<void> {
+    const instance = await this.ops.get(ctx, uuid);
+    await this.ops.guard(ctx, uuid, "os-migrateLive");
+    if (req.host !== null && !this.ops.drivers.hosts.includes(req.host)) {
+      throw new InvalidInput(`Compute host ${req.host} could not be found.`);
+    }
+    // nova forces a named host unless force is false (2.30+): the scheduler is bypassed
+    const target: LiveMigrationTarget = { host: req.host, forced: req.host !== null && req.force !== false };
+    if (req.waitForChecks) {
+      try {
+        liveMigrationDestination(uuid, instance.host, this.ops.drivers.hosts, target);
+      } catch (error) {
+        if (!(error instanceof MigrationRefused)) throw error;
+        const forced = liveMigrationForcedTo(target);
+        await this.ops.migrations.begin(instance, MigrationType.LIVE_MIGRATION, requesterOf(ctx), forced);
+        await this.ops.migrations.advance(instance.uuid, "error");
+        await this.ops.recordRefusal(ctx, instance, "live-migration", "conductor_migrate_server", error);
+        throw new InvalidInput(error.message);
+      }
+    }
+    await this.ops.accept(ctx, uuid, "os-migrateLive", "live-migration", {
+      kind: "live_migrate",
+      payload: { ...target, requester: requesterOf(ctx) },
+    });
+  }
+}
