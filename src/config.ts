@@ -40,6 +40,11 @@ export interface Config {
    */
   authFailureLimit: number;
   authFailureWindowSeconds: number;
+  /**
+   * nova's `reclaim_instance_interval`: above 0, deleting a server soft-deletes it (it can
+   * be restored) and it is deleted for good once this many seconds have passed.
+   */
+  reclaimInstanceIntervalSeconds: number;
   /** Delay of each simulated step of the fake driver (0 = immediate). */
   fakeStepMs: number;
   /** Largest request body accepted on JSON APIs, in bytes. */
@@ -95,6 +100,7 @@ export function defaultConfig(overrides: Partial<Config> = {}): Config {
     lockoutDurationSeconds: overrides.lockoutDurationSeconds ?? 1800,
     authFailureLimit: overrides.authFailureLimit ?? 20,
     authFailureWindowSeconds: overrides.authFailureWindowSeconds ?? 60,
+    reclaimInstanceIntervalSeconds: overrides.reclaimInstanceIntervalSeconds ?? 0,
     fakeStepMs: overrides.fakeStepMs ?? 200,
     bodyLimitBytes: overrides.bodyLimitBytes ?? 1024 * 1024,
     imageSizeTotalMiB: overrides.imageSizeTotalMiB ?? -1,

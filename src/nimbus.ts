@@ -95,11 +95,16 @@ export async function startNimbus(
     quota,
     serverGroups,
     zones: { of: (computeHosts) => aggregates.availabilityZones([...computeHosts]) },
-    hosts: { statuses: (computeHosts) => hosts.hostStatuses(computeHosts) },
+    hosts: {
+      statuses: (computeHosts) => hosts.hostStatuses(computeHosts),
+      computeUp: async (host) => (await hosts.computeOn(host))?.up ?? false,
+    },
   };
 
   const engine = new TaskEngine(db, log, { secretBox: await openKeyFile(config.taskKeyFile) });
-  const compute = new ComputeService(db, engine, ports, network, drivers);
+  const compute = new ComputeService(db, engine, ports, network, drivers, {
+    reclaimInstanceIntervalSeconds: config.reclaimInstanceIntervalSeconds,
+  });
   registerComputeTasks(
     engine,
     new TaskSupport(db, compute.instances, compute.actions, drivers, network, ports.images, ports.zones),
@@ -150,6 +155,9 @@ export async function startNimbus(
   await engine.start(true);
   const ended = await compute.events.endOrphanedOperations();
   if (ended > 0) log.warn({ servers: ended }, "ended operations that had no task left to finish them");
+  compute.deletion.startReclaiming((error) =>
+    log.error({ err: error }, "reclaiming soft-deleted servers failed"),
+  );
   let url = config.publicUrl;
   if (options.listen !== false) {
     const address = await app.listen({ host: config.host, port: config.port });
@@ -177,6 +185,7 @@ export async function startNimbus(
     url,
     async close() {
       await app.close();
+      compute.deletion.stopReclaiming();
       await engine.stop();
       hosts.stop();
       await db.destroy();

@@ -8,7 +8,7 @@ import fs from "node:fs";
 import path from "node:path";
 import type { FastifyInstance } from "fastify";
 import type { DestinationStream } from "pino";
-import { defaultConfig } from "../src/config.js";
+import { type Config, defaultConfig } from "../src/config.js";
 import { type Nimbus, startNimbus } from "../src/nimbus.js";
 import { BOOTSTRAP_IMAGE_ID } from "../src/services/image/bootstrap-image.js";
 import { PRIVATE_NETWORK_ID } from "../src/services/network/bootstrap-network.js";
@@ -160,7 +160,7 @@ async function identityCall(
  * (test/postgres.ts). With a `logStream`, errors are logged to it (else nothing is logged).
  */
 export async function computeHarness(
-  options: { database?: string; logStream?: DestinationStream } = {},
+  options: { database?: string; logStream?: DestinationStream; config?: Partial<Config> } = {},
 ): Promise<ComputeHarness> {
   process.env.NIMBUS_ADMIN_PASSWORD = ADMIN_PASSWORD;
   process.env.NIMBUS_DEMO_PASSWORD = DEMO_PASSWORD;
@@ -172,6 +172,7 @@ export async function computeHarness(
       database: store.url,
       logLevel: options.logStream ? "error" : "silent",
       fakeStepMs: 0,
+      ...options.config,
     }),
     {
       listen: false,

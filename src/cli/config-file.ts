@@ -15,6 +15,7 @@ const KEYS: Array<keyof Config> = [
   "lockoutDurationSeconds",
   "authFailureLimit",
   "authFailureWindowSeconds",
+  "reclaimInstanceIntervalSeconds",
   "fakeStepMs",
   "bodyLimitBytes",
   "logLevel",

@@ -73,6 +73,19 @@ program
       .argParser(integer),
   )
   .addOption(
+    new Option("--console-token-ttl <seconds>", "how long a remote console URL stays valid (default 600)")
+      .env("NIMBUS_CONSOLE_TOKEN_TTL")
+      .argParser(integer),
+  )
+  .addOption(
+    new Option(
+      "--reclaim-instance-interval <seconds>",
+      "above 0, deleted servers are soft-deleted and reclaimed after this long (default 0)",
+    )
+      .env("NIMBUS_RECLAIM_INSTANCE_INTERVAL")
+      .argParser(integer),
+  )
+  .addOption(
     new Option("--lockout-failure-attempts <n>", "failed passwords that lock a user out (default 0: never)")
       .env("NIMBUS_LOCKOUT_FAILURE_ATTEMPTS")
       .argParser(integer),
@@ -127,6 +140,8 @@ program
       publicUrl: options.publicUrl,
       fakeStepMs: options.fakeStepMs,
       tokenTtlSeconds: options.tokenTtl,
+      consoleTokenTtlSeconds: options.consoleTokenTtl,
+      reclaimInstanceIntervalSeconds: options.reclaimInstanceInterval,
       lockoutFailureAttempts: options.lockoutFailureAttempts,
       lockoutDurationSeconds: options.lockoutDuration,
       authFailureLimit: options.authFailureLimit,

@@ -225,6 +225,18 @@ export class InstanceRepository {
     return this.hydrate(rows);
   }
 
+  /** Soft-deleted servers at rest since before `cutoff` (what nova's reclaim task deletes). */
+  async softDeletedBefore(cutoff: string): Promise<InstanceRow[]> {
+    return this.db
+      .selectFrom("instances")
+      .selectAll()
+      .where("deleted", "=", 0)
+      .where("vm_state", "=", "soft-delete")
+      .where("task_state", "is", null)
+      .where((eb) => eb.or([eb("deleted_at", "is", null), eb("deleted_at", "<=", cutoff)]))
+      .execute();
+  }
+
   /** Call in a transaction: two replacements of one server's tags run one after the other. */
   async replaceTags(executor: Executor, uuid: string, tags: string[]) {
     await this.#lock(executor, uuid);

@@ -113,7 +113,7 @@ export class QuotaRepository {
       .execute();
   }
 
-  /** Non-deleted servers of the project (of one user of it, when given): count, vCPUs, MiB of RAM. */
+  /** Servers of the project that hold quota (not deleted, not soft-deleted unless being restored) (of one user of it, when given): count, vCPUs, MiB of RAM. */
   async instanceUsage(executor: Executor, projectId: string, userId?: string): Promise<InstanceUsage> {
     let query = executor
       .selectFrom("instances")
@@ -123,7 +123,9 @@ export class QuotaRepository {
         eb.fn.coalesce(eb.fn.sum("memory_mb"), eb.lit(0)).as("ram"),
       ])
       .where("project_id", "=", projectId)
-      .where("deleted", "=", 0);
+      .where("deleted", "=", 0)
+      // as nova's counts: a soft-deleted server frees its quota until a restore takes it back
+      .where((eb) => eb.or([eb("vm_state", "!=", "soft-delete"), eb("task_state", "=", "restoring")]));
     if (userId !== undefined) query = query.where("user_id", "=", userId);
     const row = await query.executeTakeFirstOrThrow();
     // PostgreSQL returns count and sum as bigint strings.

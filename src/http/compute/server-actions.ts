@@ -1,6 +1,7 @@
 import type { ComputeService } from "../../services/compute/compute-service.js";
 import type { UnshelveRequest } from "../../services/compute/servers/images.js";
 import type { RebuildRequest } from "../../services/compute/servers/moves.js";
+import { generatePassword } from "../../services/compute/servers/operations.js";
 import { HttpFault } from "../faults.js";
 import { authorize, type Policy } from "./policy.js";
 import type { ActionDef, ActionRouteDef, ComputeCall } from "./router.js";
@@ -24,6 +25,10 @@ const SINCE = {
   liveMigrateForce: "2.30",
   /** os-migrateLive answers 202 before the conductor's checks (a refusal no longer gives 400). */
   liveMigrateAsync: "2.34",
+  /** evacuate drops onSharedStorage and answers no adminPass. */
+  evacuateNoSharedStorage: "2.14",
+  /** evacuate takes force (its schema ends at 2.67). */
+  evacuateForce: "2.29",
 } as const;
 
 /** oslo's bool_from_string for the values nova's boolean schema admits. */
@@ -208,6 +213,12 @@ export function serverActionRoutes(compute: ComputeService, more: readonly Actio
       },
     },
     act("unrescue", 202, policy("os-unrescue"), (call, uuid) => compute.access.unrescue(call.auth, uuid)),
+    act("restore", 202, policy("os-deferred-delete:restore"), (call, uuid) =>
+      compute.deletion.restore(call.auth, uuid),
+    ),
+    act("forceDelete", 202, policy("os-deferred-delete:force"), (call, uuid) =>
+      compute.deletion.forceDelete(call.auth, uuid),
+    ),
     act("changePassword", 202, policy("os-admin-password"), (call, uuid) =>
       compute.access.changePassword(call.auth, uuid, call.body.adminPass as string),
     ),
@@ -281,6 +292,35 @@ export function serverActionRoutes(compute: ComputeService, more: readonly Actio
           force,
           waitForChecks: !call.version.atLeast(SINCE.liveMigrateAsync),
         });
+      },
+    },
+    {
+      name: "evacuate",
+      status: 200,
+      handler: async (call) => {
+        const instance = await target(call, policy("os-evacuate", "admin"));
+        const b = call.body as {
+          host?: string;
+          onSharedStorage?: unknown;
+          adminPass?: string;
+          force?: unknown;
+        };
+        const host = b.host ?? null;
+        const sharedDisk = !call.version.atLeast(SINCE.evacuateNoSharedStorage) && isTrue(b.onSharedStorage);
+        // an existing disk keeps its password
+        if (sharedDisk && b.adminPass !== undefined) {
+          throw new HttpFault(400, "admin password can't be changed on existing disk");
+        }
+        const force = call.version.atLeast(SINCE.evacuateForce) ? isTrue(b.force ?? false) : null;
+        if (force && !host) throw new HttpFault(400, "Can't force to a non-provided destination");
+        // before 2.29 a named host is always forced; from 2.29 only with force
+        await compute.moves.evacuate(call.auth, instance.uuid, {
+          host,
+          forced: host !== null && force !== false,
+        });
+        if (call.version.atLeast(SINCE.evacuateNoSharedStorage)) return undefined;
+        // before 2.14 nova answers the guest's new password: the one given, else one it made
+        return { adminPass: b.adminPass ?? (sharedDisk ? null : generatePassword()) };
       },
     },
     { name: "resetNetwork", removed: true, status: 410, handler: () => undefined },

@@ -195,7 +195,7 @@ export function serverRoutes(compute: ComputeService): RouteDef[] {
       handler: async (call) => {
         const instance = await compute.get(call.auth, call.params.id!);
         authorize(call.auth, p("delete", "project_member"), instance.projectId);
-        await compute.lifecycle.delete(call.auth, instance.uuid);
+        await compute.deletion.delete(call.auth, instance.uuid);
       },
     },
   ];

@@ -9,6 +9,7 @@ import type { InstanceNetworking } from "../network/instance-networking.js";
 import type { MigrationRecords } from "./migration-records.js";
 import type { ComputePorts } from "./ports.js";
 import { ServerAccess } from "./servers/access.js";
+import { ServerDeletion } from "./servers/deletion.js";
 import { HostEvents } from "./servers/host-events.js";
 import { ServerImages } from "./servers/images.js";
 import { ServerInterfaces } from "./servers/interfaces.js";
@@ -18,6 +19,11 @@ import { ServerMoves } from "./servers/moves.js";
 import { ServerOperations } from "./servers/operations.js";
 import { ServerPower } from "./servers/power.js";
 import { ServerTags } from "./servers/tags.js";
+
+export interface ComputeOptions {
+  /** nova's `reclaim_instance_interval`: above 0, DELETE soft-deletes (see servers/deletion.ts). */
+  reclaimInstanceIntervalSeconds?: number;
+}
 
 /**
  * Every API operation on servers, grouped by concern (one module each under servers/).
@@ -29,6 +35,7 @@ export class ComputeService {
   readonly actions: InstanceActionRepository;
   readonly migrations: MigrationRecords;
   readonly lifecycle: ServerLifecycle;
+  readonly deletion: ServerDeletion;
   readonly power: ServerPower;
   readonly images: ServerImages;
   readonly moves: ServerMoves;
@@ -45,6 +52,7 @@ export class ComputeService {
     ports: ComputePorts,
     network: InstanceNetworking,
     drivers: DriverRegistry,
+    options: ComputeOptions = {},
   ) {
     const ops = new ServerOperations(db, engine, ports, network, drivers);
     this.#ops = ops;
@@ -52,6 +60,7 @@ export class ComputeService {
     this.actions = ops.actions;
     this.migrations = ops.migrations;
     this.lifecycle = new ServerLifecycle(ops);
+    this.deletion = new ServerDeletion(ops, options.reclaimInstanceIntervalSeconds ?? 0);
     this.power = new ServerPower(ops);
     this.images = new ServerImages(ops);
     this.moves = new ServerMoves(ops);

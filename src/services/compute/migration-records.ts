@@ -136,7 +136,10 @@ export class MigrationRecords {
     requester: Requester,
     destination?: Destination,
   ): Promise<MigrationRow> {
-    const status = type === MigrationType.LIVE_MIGRATION ? "accepted" : "pre-migrating";
+    const status =
+      type === MigrationType.LIVE_MIGRATION || type === MigrationType.EVACUATION
+        ? "accepted"
+        : "pre-migrating";
     const pending = await this.#repo.latest(instance.uuid, { in: [status], type });
     if (pending) return pending;
     return this.#repo.insert({

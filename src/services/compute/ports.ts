@@ -78,6 +78,8 @@ export interface ComputePorts {
   hosts: {
     /** nova's host_status of each host (UP, DOWN, MAINTENANCE, UNKNOWN or ""). */
     statuses(hosts: readonly string[]): Promise<Map<string, string>>;
+    /** Whether the host's nova-compute service is up (nova's service_is_up); false with none. */
+    computeUp(host: string): Promise<boolean>;
   };
   zones: {
     /** The availability zone of each host: its aggregate's, else the default zone. */

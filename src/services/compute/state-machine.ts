@@ -59,6 +59,10 @@ export const ACTIONS = {
   suspend: { vmStates: [ACTIVE], launched: true, lock: true, taskState: "suspending" },
   resume: { vmStates: [VmState.SUSPENDED], launched: true, lock: true, taskState: "resuming" },
   delete: { vmStates: "any", taskStates: "any", launched: false, lock: true, taskState: "deleting" },
+  // with a reclaim interval DELETE soft-deletes a server that has launched; others are deleted
+  softDelete: { vmStates: "any", taskStates: "any", launched: true, lock: true, taskState: "soft-deleting" },
+  restore: { vmStates: [VmState.SOFT_DELETED], launched: true, lock: true, taskState: "restoring" },
+  forceDelete: { vmStates: "any", taskStates: "any", launched: false, lock: true, taskState: "deleting" },
   triggerCrashDump: {
     vmStates: [ACTIVE, PAUSED, VmState.RESCUED, RESIZED, ERROR],
     launched: true,
@@ -94,6 +98,8 @@ export const ACTIONS = {
   },
   // a cold migration is nova's resize without a new flavor
   migrate: { vmStates: [ACTIVE, STOPPED], launched: true, lock: true, taskState: "resize_prep" },
+  // nova's evacuate: no lock check; the server's host must be down (checked by the service)
+  evacuate: { vmStates: [ACTIVE, STOPPED, ERROR], launched: true, lock: false, taskState: "rebuilding" },
   "os-migrateLive": { vmStates: [ACTIVE, PAUSED], launched: true, lock: true, taskState: "migrating" },
 } as const satisfies Record<string, Transition>;
 

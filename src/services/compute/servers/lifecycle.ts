@@ -65,7 +65,7 @@ export function sanitizeHostname(name: string): string {
   return cleaned === "" ? "server" : cleaned;
 }
 
-/** A server's life: listing, creating (quota, image, zone, group placement), renaming and deleting. */
+/** A server's life: listing, creating (quota, image, zone, group placement), renaming (its end: deletion.ts). */
 export class ServerLifecycle {
   constructor(private readonly ops: ServerOperations) {}
 
@@ -303,9 +303,5 @@ export class ServerLifecycle {
     }
     await this.ops.instances.update(this.ops.db, instance.uuid, set);
     return this.ops.get(ctx, uuid);
-  }
-
-  async delete(ctx: AuthContext, uuid: string): Promise<void> {
-    await this.ops.accept(ctx, uuid, "delete", "delete", { kind: "delete" });
   }
 }

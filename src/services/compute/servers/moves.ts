@@ -34,6 +34,13 @@ export interface LiveMigrationRequest {
   waitForChecks: boolean;
 }
 
+export interface EvacuateRequest {
+  /** The host to rebuild the server on; null lets the scheduler pick. */
+  host: string | null;
+  /** The named host bypasses the scheduler (before 2.29 always, from 2.29 with force). */
+  forced: boolean;
+}
+
 /** Actions that change what a server runs as or where: resize (confirm, revert), rebuild, migrations. */
 export class ServerMoves {
   constructor(private readonly ops: ServerOperations) {}
@@ -63,6 +70,7 @@ export class ServerMoves {
         memory_mb: Math.max(flavor.memory_mb, instance.flavor.memory_mb),
       },
       quota: {
+        instances: 0,
         cores: Math.max(0, flavor.vcpus - instance.flavor.vcpus),
         ram: Math.max(0, flavor.memory_mb - instance.flavor.memory_mb),
       },
@@ -179,5 +187,34 @@ export class ServerMoves {
       kind: "live_migrate",
       payload: { ...target, requester: requesterOf(ctx) },
     });
+  }
+
+  /**
+   * Rebuilds a server whose host has failed on another (admin). nova refuses a named host
+   * that does not exist (404) or is the server's own (400), and a server whose host is
+   * still up (400); otherwise it answers 200 and the conductor looks for a host — with
+   * none but the failed one, the server goes to ERROR and its evacuation migration to error.
+   */
+  async evacuate(ctx: AuthContext, uuid: string, req: EvacuateRequest): Promise<void> {
+    const instance = await this.ops.get(ctx, uuid);
+    if (req.host !== null && !this.ops.drivers.hosts.includes(req.host)) {
+      throw new NotFound(`Compute host ${req.host} not found.`);
+    }
+    if (instance.host === req.host) throw new InvalidInput("The target host can't be the same one.");
+    await this.ops.guard(ctx, uuid, "evacuate");
+    if (instance.host !== null && (await this.ops.ports.hosts.computeUp(instance.host))) {
+      throw new InvalidInput(`Compute service of ${instance.host} is still in use.`);
+    }
+    const destination = req.host === null ? undefined : { compute: req.host, node: null, host: null };
+    await this.ops.migrations.begin(instance, MigrationType.EVACUATION, requesterOf(ctx), destination);
+    try {
+      await this.ops.accept(ctx, uuid, "evacuate", "evacuate", {
+        kind: "evacuate",
+        payload: { host: req.host, forced: req.forced },
+      });
+    } catch (error) {
+      await this.ops.migrations.advance(uuid, "error");
+      throw error;
+    }
   }
 }

@@ -25,8 +25,8 @@ export interface AcceptedWork {
   secrets?: TaskSecrets;
   changes?: InstanceUpdate;
   metadata?: Record<string, string>;
-  /** An upsize held to the quotas of the server's project and user. */
-  quota?: { cores: number; ram: number };
+  /** Growth (an upsize, a restored server) held to the quotas of the server's project and user. */
+  quota?: { instances: number; cores: number; ram: number };
 }
 
 export function flavorSnapshot(flavor: FlavorInfo): FlavorSnapshot {
@@ -116,13 +116,8 @@ export class ServerOperations {
       const row = await this.row(uuid, trx);
       if (!ctx.isAdmin && row.project_id !== ctx.projectId) throw new InstanceNotFound(uuid);
       checkGuard(guarded(row), transition, action.startsWith("reboot") ? "reboot" : action, ctx);
-      if (work.quota && (work.quota.cores > 0 || work.quota.ram > 0)) {
-        await this.ports.quota.checkInstances(
-          trx,
-          row.project_id,
-          { instances: 0, ...work.quota },
-          row.user_id,
-        );
+      if (work.quota && Object.values(work.quota).some((n) => n > 0)) {
+        await this.ports.quota.checkInstances(trx, row.project_id, work.quota, row.user_id);
       }
       const applied = await this.instances.update(
         trx,

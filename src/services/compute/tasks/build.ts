@@ -53,8 +53,13 @@ export function buildTask(s: TaskSupport): TaskHandler<BuildPayload> {
       },
     ],
     async onFailure(ctx, error) {
-      // a guest that failed to (re)spawn is not running
-      await s.fail(ctx, error, { power_state: PowerState.NOSTATE });
+      // as nova's build failure: the guest is cleaned up and the server is on no host, so
+      // deleting it later is local (nothing on a host is left to destroy)
+      const row = ctx.task.instance_uuid ? await s.instances.row(s.db, ctx.task.instance_uuid) : undefined;
+      const driver = row?.host ? s.drivers.get(row.host) : undefined;
+      // a spawn that failed before the guest existed leaves nothing to destroy
+      if (row && driver) await driver.destroy(row.uuid).catch(() => undefined);
+      await s.fail(ctx, error, { power_state: PowerState.NOSTATE, host: null, node: null });
     },
   };
 }

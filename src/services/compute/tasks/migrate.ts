@@ -79,3 +79,29 @@ export function liveMigrateTask(
     },
   };
 }
+
+/**
+ * evacuate: nova's conductor rebuilds the server on another host, the failed one ignored
+ * (a forced host is taken as named). With none, the server goes to ERROR with the
+ * scheduler's fault, the action fails and the evacuation migration goes to error.
+ */
+export function evacuateTask(s: TaskSupport): TaskHandler<LiveMigrationTarget> {
+  const migrations = new MigrationRecords(s.db);
+  return {
+    kind: "evacuate",
+    steps: [
+      async (ctx) => {
+        const instance = await s.instance(ctx);
+        await s.event(ctx, "conductor_rebuild_server", CONDUCTOR_HOST, async () => {
+          // the same choice as a live migration's: a forced host, else any other that fits
+          liveMigrationDestination(instance.uuid, instance.host, s.drivers.hosts, ctx.payload);
+          throw new Error(NO_MOVES);
+        });
+      },
+    ],
+    async onFailure(ctx, error) {
+      if (ctx.task.instance_uuid) await migrations.advance(ctx.task.instance_uuid, "error");
+      await s.fail(ctx, error);
+    },
+  };
+}
