@@ -3,6 +3,8 @@ import type { ResponseValidation } from "../../config.js";
 import type { AuthContext } from "../../services/context.js";
 import { type Authenticate, authHook } from "../auth-hook.js";
 import { HttpFault, notFound } from "../faults.js";
+import { computeDocument } from "../openapi/compute.js";
+import { serveOpenApi } from "../openapi/document.js";
 import { Links } from "./links.js";
 import { type ApiVersion, LEGACY_V2, negotiate } from "./microversion.js";
 import { responseProblem } from "./response-validation.js";
@@ -122,6 +124,7 @@ export async function mountCompute(
   await app.register(
     async (compute) => {
       compute.get("/", async (request) => ({ versions: versionsList(request) }));
+      serveOpenApi(compute, () => computeDocument(routes));
       compute.all("/*", async (request, reply) => {
         const path = request.url.replace(/^\/compute/, "").split("?")[0] ?? "/";
         if (MOUNTS.some((m) => path.startsWith(`${m.prefix}/`))) {

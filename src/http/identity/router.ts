@@ -1,6 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import type { Config } from "../../config.js";
 import type { IdentityService } from "../../services/identity/identity-service.js";
+import { describeRoutes } from "../openapi/fastify-routes.js";
 import { authRoutes, issueTokenRoute } from "./auth-tokens.js";
 import { type IdentityRoutes, requireToken } from "./context.js";
 import { domainRoutes } from "./domains.js";
@@ -27,6 +28,7 @@ export async function registerIdentity(app: FastifyInstance, deps: IdentityDeps)
 
   await app.register(
     async (scope) => {
+      describeRoutes(scope, { title: "OpenStack Identity API", version: v3Document("").version.id.slice(1) });
       installKeystoneErrors(scope, identityUrl);
       // Keystone sends x-openstack-request-id only; the compute header is Nova's.
       scope.addHook("onRequest", async (_request, reply) => {

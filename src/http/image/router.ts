@@ -4,6 +4,7 @@ import type { ImageService } from "../../services/image/image-service.js";
 import { type Authenticate, authHook } from "../auth-hook.js";
 import { HttpFault } from "../faults.js";
 import { parseJsonBody } from "../json-body.js";
+import { describeRoutes } from "../openapi/fastify-routes.js";
 import { readBodyText } from "../request-body.js";
 import type { ImageRoutes } from "./context.js";
 import { installGlanceErrors } from "./errors.js";
@@ -41,6 +42,8 @@ export async function registerImage(app: FastifyInstance, deps: ImageDeps): Prom
 
   await app.register(
     async (scope) => {
+      const current = versionsDocument("").versions.find((v) => v.status === "CURRENT")!;
+      describeRoutes(scope, { title: "OpenStack Image API", version: current.id.slice(1) });
       installGlanceErrors(scope, `${publicUrl}/identity`);
       scope.addHook("onRequest", async (_request, reply) => {
         reply.removeHeader("x-compute-request-id");

@@ -10,6 +10,7 @@ import {
 import { DEFAULT_ZONE } from "../../services/network/standard-attributes.js";
 import { type Authenticate, authHook } from "../auth-hook.js";
 import { HttpFault } from "../faults.js";
+import { describeRoutes } from "../openapi/fastify-routes.js";
 import { autoAllocatedTopologyRoutes } from "./auto-allocated-topology.js";
 import { installNeutronErrors } from "./errors.js";
 import { extensionsOf } from "./extensions.js";
@@ -102,6 +103,7 @@ export async function registerNetwork(app: FastifyInstance, deps: NetworkDeps): 
 
   await app.register(
     async (scope) => {
+      describeRoutes(scope, { title: "OpenStack Networking API", version: "2.0" });
       installNeutronErrors(scope, `${publicUrl}/identity`);
       scope.addHook("onRequest", async (_request, reply) => {
         reply.removeHeader("x-compute-request-id");
