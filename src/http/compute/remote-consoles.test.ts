@@ -129,7 +129,7 @@ describe("legacy console actions (to 2.5)", () => {
   });
 });
 
-describe("GET /os-console-auth-tokens/{token}", () => {
+describe("GET /os-console-auth-tokens/{id}", () => {
   it("2.31: what a live token opens, for admins only", async () => {
     const token = tokenOf((await remote("serial", "serial")).json.remote_console.url);
     const r = await showToken(token);
@@ -143,6 +143,15 @@ describe("GET /os-console-auth-tokens/{token}", () => {
       },
     });
     expect((await showToken(token, "2.31", "demo")).status).toBe(403);
+  });
+
+  it("2.99: names the TLS port (none) and takes no query parameters", async () => {
+    const token = tokenOf((await remote("serial", "serial")).json.remote_console.url);
+    const r = await showToken(token, "2.99");
+    expect(r.status, r.text).toBe(200);
+    expect(r.json.console.tls_port).toBeNull();
+    expect((await showToken(`${token}?x=1`, "2.99")).status).toBe(400);
+    expect((await showToken(`${token}?x=1`, "2.98")).status).toBe(200);
   });
 
   it("before 2.31 (rdp-html5 only): 400", async () => {

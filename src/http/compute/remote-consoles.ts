@@ -27,7 +27,7 @@ async function consoleUrl(
 
 /**
  * `POST /servers/{id}/remote-consoles` (2.6; mks from 2.8, as nova's schemas allow) and
- * `GET /os-console-auth-tokens/{token}` (admin; 400 before 2.31, when it served rdp only).
+ * `GET /os-console-auth-tokens/{id}` (admin; 400 before 2.31, when it served rdp only).
  */
 export function remoteConsoleRoutes(compute: ComputeService, consoles: ConsoleService): RouteDef[] {
   return [
@@ -50,18 +50,20 @@ export function remoteConsoleRoutes(compute: ComputeService, consoles: ConsoleSe
     },
     {
       method: "GET",
-      path: "/os-console-auth-tokens/{token}",
+      path: "/os-console-auth-tokens/{id}",
       status: 200,
       handler: async (call) => {
         if (!call.version.atLeast("2.31")) throw new HttpFault(400, PLAIN_BAD_REQUEST);
         authorize(call.auth, AUTH_TOKENS, call.auth.projectId);
-        const info = await consoles.validate(call.params.token!);
+        const info = await consoles.validate(call.params.id!);
         return {
           console: {
             instance_uuid: info.instanceUuid,
             host: info.host,
             port: info.port,
             internal_access_path: info.internalAccessPath,
+            // 2.99 names the TLS port too; nimbus's consoles have none
+            ...(call.version.atLeast("2.99") ? { tls_port: null } : {}),
           },
         };
       },
