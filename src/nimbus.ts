@@ -127,7 +127,6 @@ export async function startNimbus(
   const consoles = new ConsoleService(db, drivers, {
     publicUrl: config.publicUrl,
     ttlSeconds: config.consoleTokenTtlSeconds,
-    instance: (ctx, uuid) => compute.get(ctx, uuid),
   });
   registerSerialConsole(app, consoles);
   await mountCompute(

@@ -30,12 +30,14 @@ export function registerSerialConsole(app: FastifyInstance, consoles: ConsoleSer
           ws?.close(1000, "console closed");
         },
       })
-      .then((detach) => {
+      .then((session) => {
         wss.handleUpgrade(request, socket, head, (client) => {
           ws = client;
           for (const text of held.splice(0)) client.send(text);
           if (ended) client.close(1000, "console closed");
-          client.on("close", detach);
+          // what the client types goes to the guest, as nova's proxy passes it to the pty
+          client.on("message", (data) => session.input(data.toString()));
+          client.on("close", () => session.detach());
         });
       })
       .catch((error: unknown) => {

@@ -58,6 +58,8 @@ export interface Instance {
   reservationId: string;
   launchIndex: number;
   configDrive: string;
+  /** OS-DCF:diskConfig AUTO (true) or MANUAL. */
+  autoDiskConfig: boolean;
   locked: boolean;
   lockedBy: string | null;
   lockedReason: string | null;
@@ -120,6 +122,7 @@ export function toInstance(row: InstanceRow, parts: InstanceParts): Instance {
     reservationId: row.reservation_id,
     launchIndex: row.launch_index,
     configDrive: row.config_drive,
+    autoDiskConfig: row.auto_disk_config === 1,
     locked: row.locked === 1,
     lockedBy: row.locked_by,
     lockedReason: row.locked_reason,

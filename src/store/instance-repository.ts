@@ -36,6 +36,7 @@ export const SORT_COLUMNS = {
   config_drive: false,
   display_description: true,
   root_device_name: true,
+  auto_disk_config: false,
 } as const;
 export type SortColumn = keyof typeof SORT_COLUMNS;
 

@@ -186,6 +186,8 @@ export interface InstanceTable {
   reservation_id: string;
   launch_index: Generated<number>;
   config_drive: Generated<string>;
+  /** OS-DCF:diskConfig: 1 AUTO, 0 MANUAL. */
+  auto_disk_config: Generated<number>;
   locked: Generated<number>;
   locked_by: string | null;
   locked_reason: string | null;

@@ -97,6 +97,12 @@ export interface ConsoleSink {
   end(): void;
 }
 
+/** One attachment to a guest's serial console: what is typed goes in, detach lets go. */
+export interface SerialSession {
+  input(text: string): void;
+  detach(): void;
+}
+
 export interface Driver {
   readonly name: string;
   /** The host this driver runs guests on (nova's `host` and hypervisor node name). */
@@ -134,9 +140,9 @@ export interface Driver {
   readonly consoleProtocols: readonly ConsoleProtocol[];
   /**
    * Attaches to the guest's serial console: `sink.data` gets what it has written so far,
-   * then each new write; `sink.end` when the guest goes. Answers the detach function.
+   * then each new write; `sink.end` when the guest goes. Keystrokes go to the guest.
    */
-  openSerialConsole(uuid: string, sink: ConsoleSink): () => void;
+  openSerialConsole(uuid: string, sink: ConsoleSink): SerialSession;
   /** NOSTATE when the host has no such guest. */
   powerState(uuid: string): Promise<PowerState>;
   /** What the host can tell about a guest (nova's get_instance_diagnostics); `nics` are its ports. */

@@ -31,7 +31,10 @@ export interface Call {
   version?: string;
   /** Expected status; default 200 for GET, 202 for POST, 200 for PUT, 204 for DELETE. */
   status?: number;
-  /** Variables to keep from the answer: `body:<dotted path>` or `header:<name>`. */
+  /**
+   * Variables to keep from the answer: `body:<dotted path>`, `header:<name>`, or
+   * `token:<dotted path>` (the `token` query parameter of the console URL there).
+   */
   save?: Record<string, string>;
 }
 
@@ -131,9 +134,11 @@ export class World {
     const passwords: Record<Caller, string> = { admin: "conformance-admin", member: "conformance-demo" };
     process.env.NIMBUS_ADMIN_PASSWORD = passwords.admin;
     process.env.NIMBUS_DEMO_PASSWORD = passwords.member;
-    const nimbus = await startNimbus(defaultConfig({ dataDir, logLevel: "silent", fakeStepMs: 0 }), {
-      listen: false,
-    });
+    // soft delete on, as nova's deferred-delete sample tests run (a sweep force-deletes)
+    const nimbus = await startNimbus(
+      defaultConfig({ dataDir, logLevel: "silent", fakeStepMs: 0, reclaimInstanceIntervalSeconds: 3600 }),
+      { listen: false },
+    );
     const tokens = {} as Record<Caller, string>;
     const globals: Record<string, string> = { host: os.hostname() };
     for (const [caller, name] of [
@@ -254,7 +259,12 @@ export class World {
     }
     for (const [name, source] of Object.entries(call.save ?? {})) {
       const [from, where] = [source.slice(0, source.indexOf(":")), source.slice(source.indexOf(":") + 1)];
-      const value = from === "header" ? res.headers[where.toLowerCase()] : pick(body, where);
+      const value =
+        from === "header"
+          ? res.headers[where.toLowerCase()]
+          : from === "token"
+            ? (new URL(String(pick(body, where))).searchParams.get("token") ?? undefined)
+            : pick(body, where);
       if (value === undefined || value === null)
         throw new Error(`${call.method} ${url}: nothing to save at ${source}`);
       ctx.vars.set(name, String(value));
@@ -286,9 +296,19 @@ export class World {
     await this.nimbus.engine.drain();
     const servers = await this.send({ method: "GET", path: "/servers?all_tenants=1" }, admin);
     for (const { id } of (servers.body as { servers: Array<{ id: string }> }).servers) {
-      await this.send({ method: "DELETE", path: `/servers/${id}` }, admin);
+      const forceDelete = { json: { forceDelete: null } };
+      await this.send({ method: "POST", path: `/servers/${id}/action`, body: forceDelete }, admin);
     }
     await this.nimbus.engine.drain();
+    // a row may have forced the compute service down (evacuate) or disabled it
+    const services = await this.send(
+      { method: "GET", path: "/os-services?binary=nova-compute", version: "2.53" },
+      admin,
+    );
+    for (const { id } of (services.body as { services: Array<{ id: string }> }).services) {
+      const up = { json: { status: "enabled", forced_down: false } };
+      await this.send({ method: "PUT", path: `/os-services/${id}`, version: "2.53", body: up }, admin);
+    }
     const groups = await this.send({ method: "GET", path: "/os-server-groups?all_projects=1" }, admin);
     for (const { id } of (groups.body as { server_groups: Array<{ id: string }> }).server_groups) {
       await this.send({ method: "DELETE", path: `/os-server-groups/${id}` }, admin);

@@ -209,6 +209,8 @@ describe("Network API responses against the Neutron OpenAPI description", () => 
     app = createHttpServer(config);
     app.addHook("onRoute", (route) => {
       const methods = Array.isArray(route.method) ? route.method : [route.method];
+      // nimbus's own OpenAPI document is not Neutron's API (src/http/openapi tests it)
+      if (route.url === "/network/openapi.json") return;
       for (const m of methods)
         if (m !== "HEAD" && route.url.startsWith("/network")) served.add(routeKey(m, route.url));
     });

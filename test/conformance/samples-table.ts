@@ -555,6 +555,23 @@ const quotaClassRows = (dir: string): SampleRow[] => {
 
 // ---- the table ---------------------------------------------------------------------
 
+/** The compute service of the world's host forced down (the sweep brings it back up). */
+const hostForcedDown: Step[] = [
+  {
+    method: "GET",
+    path: "/os-services?binary=nova-compute",
+    as: "admin",
+    version: "2.53",
+    save: { service_id: "body:services[0].id" },
+  },
+  {
+    method: "PUT",
+    path: "/os-services/{service_id}",
+    as: "admin",
+    version: "2.53",
+    body: { json: { forced_down: true } },
+  },
+];
 export const ROWS: readonly SampleRow[] = [
   // versions: the documents outside the microversioned router
   { sample: "versions/versions-get-resp.json", request: { method: "GET", path: "/compute/" } },
@@ -809,6 +826,28 @@ export const ROWS: readonly SampleRow[] = [
     sample: "os-remote-consoles/get-serial-console-post-resp.json",
     setup: server(),
     request: action("get-serial-console-post-req.json", { status: 200 }),
+  },
+  {
+    sample: "os-console-auth-tokens/v2.31/get-console-connect-info-get-resp.json",
+    as: "admin",
+    setup: [
+      ...server(),
+      {
+        method: "POST",
+        path: "/servers/{server_id}/remote-consoles",
+        body: { sample: "create-serial-console-req.json" },
+        status: 200,
+        save: { console_token: "token:remote_console.url" },
+      },
+    ],
+    request: { method: "GET", path: "/os-console-auth-tokens/{console_token}" },
+  },
+  // evacuate with the server's host forced down: nova's 200, then no other host is found
+  {
+    sample: "os-evacuate/server-evacuate-find-host-resp.json",
+    as: "admin",
+    setup: [...server(), ...hostForcedDown],
+    request: action("server-evacuate-find-host-req.json", { status: 200 }),
   },
   {
     sample: "os-preserve-ephemeral-rebuild/server-action-rebuild-preserve-ephemeral-resp.json",
@@ -1349,11 +1388,15 @@ export const NOT_IMPLEMENTED: readonly NotImplemented[] = [
   { samples: "os-certificates/**", reason: "removed from nova (410)" },
   { samples: "os-cloudpipe/**", reason: "removed from nova (410)" },
   {
-    samples: "os-console-auth-tokens/**",
+    samples: "os-console-auth-tokens/v2.99/**",
     reason:
-      "the samples show a token of a vnc (2.31) or spice-direct (2.99) console, which the fake host does not offer; a serial token's answer is in the route tests",
+      "the sample shows a token of a spice-direct console, which the fake host does not offer; a serial token's answer at 2.99 is in the route tests",
   },
-  { samples: "os-evacuate/**", reason: "evacuate is not implemented" },
+  {
+    samples: "os-evacuate/server-evacuate-resp.json",
+    reason:
+      "the request names another compute host; nimbus has one, so nova's answer is its 404 for an unknown host (in the route tests)",
+  },
   { samples: "os-fixed-ips/**", reason: "removed from nova (410)" },
   { samples: "os-floating-ip-dns/**", reason: "removed from nova (410)" },
   { samples: "os-floating-ip-pools/**", reason: "the network proxy APIs are not implemented" },
@@ -1400,6 +1443,13 @@ export const NOT_IMPLEMENTED: readonly NotImplemented[] = [
 
 /** Differences between a sample and nimbus's answer that are accepted, each with its reason. */
 export const ACCEPTED: readonly AcceptedDifference[] = [
+  {
+    samples: "os-console-auth-tokens/v2.31/get-console-connect-info-get-resp.json",
+    path: "$.console.internal_access_path",
+    kind: "type",
+    reason:
+      "nova's fake driver makes up an access path; nimbus's serial console is reached at its host and port alone, so the path is null (as nova's libvirt serial consoles answer)",
+  },
   ...["$.interfaceAttachments[].tag", "$.interfaceAttachment.tag"].map((path) => ({
     samples: "os-attach-interfaces/v2.70/attach-interfaces-{list,show}-resp.json",
     path,
@@ -1604,6 +1654,30 @@ export const REQUEST_ROWS: readonly RequestRow[] = [
       empty: true,
     },
   ]),
+  ...["v2.14", "v2.29", "v2.68", "v2.95"].map((at) => ({
+    sample: `os-evacuate/${at}/server-evacuate-find-host-req.json`,
+    as: "admin" as const,
+    // the create request nearest below 2.68 boots from a volume
+    setup: [
+      ...(at === "v2.68" ? server({ sample: "servers/v2.63/server-create-req.json" }) : server()),
+      ...hostForcedDown,
+    ],
+    request: action("server-evacuate-find-host-req.json", { status: 200 }),
+    empty: true,
+  })),
+  // soft delete: the world runs with a reclaim interval
+  {
+    sample: "os-deferred-delete/restore-post-req.json",
+    setup: [...server(), { method: "DELETE", path: "/servers/{server_id}" }, drain],
+    request: action("restore-post-req.json"),
+    empty: true,
+  },
+  {
+    sample: "os-deferred-delete/force-delete-post-req.json",
+    setup: [...server(), { method: "DELETE", path: "/servers/{server_id}" }, drain],
+    request: action("force-delete-post-req.json"),
+    empty: true,
+  },
   {
     sample: "os-create-backup/create-backup-req.json",
     setup: server(),

@@ -201,6 +201,31 @@ describe("the serial console websocket", () => {
     expect(await closed).toBe(1000);
   });
 
+  it("passes keystrokes to the guest: its login prompt answers a line typed", async () => {
+    const id = await h.activeServer({ name: "typist" });
+    const url = (await create({ remote_console: { protocol: "serial", type: "serial" } }, "2.6", id)).json
+      .remote_console.url;
+    const { ws } = await open(local(url));
+    const answer = new Promise<string>((resolve) => {
+      let seen = "";
+      ws.on("message", (data) => {
+        seen += data.toString();
+        if (/Login incorrect\n.*login:/s.test(seen)) resolve(seen);
+      });
+    });
+    try {
+      // typed in two pieces: nothing is answered before the newline
+      ws.send("ro");
+      ws.send("ot\r");
+      expect(await answer).toMatch(/\] root\n.*\] Login incorrect\n.*\] typist login:\n/s);
+    } finally {
+      ws.close();
+    }
+    // the console log holds what the console showed
+    const log = await h.action(id, { "os-getConsoleOutput": {} });
+    expect(log.json.output).toContain("Login incorrect");
+  });
+
   it("a garbage or expired token is refused at the upgrade (401)", async () => {
     await expect(open(`${base}/serial-console/?token=garbage`)).rejects.toThrow("HTTP 401");
     const url = (await remote("serial", "serial")).json.remote_console.url;

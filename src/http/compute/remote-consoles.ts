@@ -22,7 +22,7 @@ async function consoleUrl(
 ): Promise<string> {
   const instance = await compute.get(call.auth, serverId);
   authorize(call.auth, REMOTE_CONSOLES, instance.projectId);
-  return consoles.create(call.auth, instance.uuid, protocol, consoleType);
+  return consoles.create(instance, protocol, consoleType);
 }
 
 /**

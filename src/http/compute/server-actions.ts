@@ -1,4 +1,5 @@
 import type { ComputeService } from "../../services/compute/compute-service.js";
+import type { DiskConfig } from "../../services/compute/servers/disk-config.js";
 import type { UnshelveRequest } from "../../services/compute/servers/images.js";
 import type { RebuildRequest } from "../../services/compute/servers/moves.js";
 import { generatePassword } from "../../services/compute/servers/operations.js";
@@ -96,7 +97,12 @@ export function serverActionRoutes(compute: ComputeService, more: readonly Actio
     power("suspend", "suspend", policy("os-suspend-server:suspend")),
     power("resume", "resume", policy("os-suspend-server:resume")),
     act("resize", 202, policy("servers:resize"), (call, uuid) =>
-      compute.moves.resize(call.auth, uuid, String(call.body.flavorRef).split("/").at(-1)!),
+      compute.moves.resize(
+        call.auth,
+        uuid,
+        String(call.body.flavorRef).split("/").at(-1)!,
+        call.body["OS-DCF:diskConfig"] as DiskConfig | undefined,
+      ),
     ),
     act("confirmResize", 204, policy("servers:confirm_resize"), (call, uuid) =>
       compute.moves.confirmResize(call.auth, uuid),
@@ -119,6 +125,7 @@ export function serverActionRoutes(compute: ComputeService, more: readonly Actio
           keyName: b.key_name as string | null | undefined,
           userData: b.user_data as string | null | undefined,
           accessIPv4: b.accessIPv4 as string | undefined,
+          diskConfig: b["OS-DCF:diskConfig"] as DiskConfig | undefined,
           accessIPv6: b.accessIPv6 as string | undefined,
           hostname: b.hostname as string | undefined,
           trustedImageCertificates: b.trusted_image_certificates as string[] | null | undefined,

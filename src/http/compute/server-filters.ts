@@ -70,7 +70,7 @@ const SORT_KEYS: Record<string, SortColumn | null> = {
   project_id: "project_id",
   kernel_id: null,
   ramdisk_id: null,
-  auto_disk_config: null,
+  auto_disk_config: "auto_disk_config",
   locked_by: null,
 };
 const ADMIN_SORT_KEYS = new Set(["host", "node"]);

@@ -1,4 +1,5 @@
 import type { ComputeService } from "../../services/compute/compute-service.js";
+import type { DiskConfig } from "../../services/compute/servers/disk-config.js";
 import type { CreateServerRequest } from "../../services/compute/servers/lifecycle.js";
 import type { RequestedNetworks } from "../../services/network/instance-networking.js";
 import type { Instance } from "../../store/instance-record.js";
@@ -101,6 +102,7 @@ function createRequest(call: ComputeCall): CreateServerRequest {
     adminPass: body.adminPass as string | undefined,
     accessIPv4: body.accessIPv4 as string | undefined,
     accessIPv6: body.accessIPv6 as string | undefined,
+    diskConfig: body["OS-DCF:diskConfig"] as DiskConfig | undefined,
     // nova keeps the names given, each once
     securityGroups: (body.security_groups as Array<{ name?: string }> | undefined)
       ?.map((g) => g.name ?? "")
@@ -161,7 +163,7 @@ export function serverRoutes(compute: ComputeService): RouteDef[] {
           server: {
             id: first.uuid,
             links: call.links.pair("servers", first.uuid),
-            "OS-DCF:diskConfig": "MANUAL",
+            "OS-DCF:diskConfig": first.autoDiskConfig ? "AUTO" : "MANUAL",
             // nova echoes what was asked for, or the group Neutron gives
             security_groups: call.body.server.security_groups ?? [{ name: "default" }],
             adminPass: result.adminPass,
@@ -183,6 +185,7 @@ export function serverRoutes(compute: ComputeService): RouteDef[] {
           accessIPv4: body.accessIPv4 ?? undefined,
           accessIPv6: body.accessIPv6 ?? undefined,
           hostname: body.hostname ?? undefined,
+          diskConfig: (body["OS-DCF:diskConfig"] ?? undefined) as DiskConfig | undefined,
           pinnedAvailabilityZone: body.pinned_availability_zone,
         });
         return serverBody(call, compute, instance, "update");

@@ -1,9 +1,8 @@
 import { createHash, randomUUID } from "node:crypto";
 import type { Db } from "../../store/database.js";
 import type { Instance } from "../../store/instance-record.js";
-import type { ConsoleProtocol, ConsoleSink } from "../../virt/driver.js";
+import type { ConsoleProtocol, ConsoleSink, SerialSession } from "../../virt/driver.js";
 import type { DriverRegistry } from "../../virt/registry.js";
-import type { AuthContext } from "../context.js";
 import { Conflict, InstanceInvalidState, InvalidInput, NotFound } from "../errors.js";
 import { VmState } from "./vm-states.js";
 
@@ -46,8 +45,6 @@ export interface ConsoleServiceOptions {
   publicUrl: string;
   /** nova's `[consoleauth] token_ttl`. */
   ttlSeconds: number;
-  /** The server lookup, with the caller's visibility (nova's common.get_instance). */
-  instance: (ctx: AuthContext, uuid: string) => Promise<Instance>;
 }
 
 /** Where nimbus serves serial consoles, like nova's serial proxy at its base_url. */
@@ -71,14 +68,12 @@ export class ConsoleService {
     readonly options: ConsoleServiceOptions,
   ) {}
 
-  /** A console URL for the server; nova's answers for a host without the protocol. */
-  async create(
-    ctx: AuthContext,
-    uuid: string,
-    protocol: ConsoleProtocol,
-    consoleType: string,
-  ): Promise<string> {
-    const instance = await this.options.instance(ctx, uuid);
+  /**
+   * A console URL for the server (found, with the caller's visibility, by the API);
+   * nova's answers for a host without the protocol.
+   */
+  async create(instance: Instance, protocol: ConsoleProtocol, consoleType: string): Promise<string> {
+    const uuid = instance.uuid;
     const driver = instance.host ? this.drivers.get(instance.host) : undefined;
     // nova's check_instance_host: a server on no host (still building) has no console yet
     if (!driver || instance.vmState === VmState.BUILDING) throw new Conflict(`Instance ${uuid} is not ready`);
@@ -131,7 +126,7 @@ export class ConsoleService {
    * Attaches `sink` to the serial console a live token opens, on the host of the token's
    * server; NotFound for a bad or expired token or a server gone from its host.
    */
-  async attachSerial(token: string, sink: ConsoleSink): Promise<() => void> {
+  async attachSerial(token: string, sink: ConsoleSink): Promise<SerialSession> {
     const info = await this.validate(token);
     if (info.consoleType !== "serial") throw new NotFound("Token not found");
     const row = await this.db

@@ -8,6 +8,7 @@ import type {
   GuestNic,
   GuestSpec,
   HostCapacity,
+  SerialSession,
   Vif,
 } from "../driver.js";
 import { POWER_STATE_NAMES, PowerState } from "../power-state.js";
@@ -18,6 +19,8 @@ interface FakeGuest {
   console: string[];
   /** Attached serial consoles, fed each line the guest logs. */
   sinks: Set<ConsoleSink>;
+  /** Keystrokes typed on the console since its last newline. */
+  typed?: string;
   /** When it last booted (ms since the epoch). */
   bootedAt?: number;
 }
@@ -238,11 +241,28 @@ export class FakeDriver implements Driver {
   /** A serial port only: the fake guest's console is its boot log, there is no display. */
   readonly consoleProtocols: readonly ConsoleProtocol[] = ["serial"];
 
-  openSerialConsole(uuid: string, sink: ConsoleSink): () => void {
+  /**
+   * The fake guest's getty answers what is typed at its login prompt: each line comes back
+   * (the terminal's echo), refused as a real getty refuses an unknown user, and the prompt
+   * again. A guest that is not running takes no keystrokes.
+   */
+  openSerialConsole(uuid: string, sink: ConsoleSink): SerialSession {
     const guest = this.#guest(uuid);
     sink.data(guest.console.map((l) => `${l}\n`).join(""));
     guest.sinks.add(sink);
-    return () => guest.sinks.delete(sink);
+    return {
+      input: (text) => {
+        if (guest.power !== PowerState.RUNNING) return;
+        const lines = `${guest.typed ?? ""}${text}`.split(/\r\n|\r|\n/);
+        guest.typed = lines.pop();
+        for (const line of lines) {
+          this.#log(guest, line);
+          this.#log(guest, "Login incorrect");
+          this.#log(guest, `${guest.spec.hostname} login:`);
+        }
+      },
+      detach: () => guest.sinks.delete(sink),
+    };
   }
 
   async consoleOutput(uuid: string): Promise<string> {

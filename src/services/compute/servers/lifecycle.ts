@@ -10,9 +10,11 @@ import { compactIPv6 } from "../access-ip.js";
 import type { FlavorInfo } from "../ports.js";
 import { NOT_ENOUGH_HOSTS, NoValidHost } from "../tasks/conductor.js";
 import { VmState } from "../vm-states.js";
+import { checkDiskConfig, type DiskConfig, inheritedDiskConfig } from "./disk-config.js";
 import { flavorSnapshot, generatePassword, type ServerOperations, type Trx } from "./operations.js";
 
 export interface CreateServerRequest {
+  diskConfig?: DiskConfig;
   name: string;
   imageRef?: string;
   flavorRef: string;
@@ -44,6 +46,7 @@ export interface CreateServerResult {
 }
 
 export interface ServerUpdate {
+  diskConfig?: DiskConfig;
   name?: string;
   description?: string | null;
   accessIPv4?: string;
@@ -103,6 +106,7 @@ export class ServerLifecycle {
     }
     if (image.minRam > flavor.memory_mb)
       throw new InvalidInput("Flavor's memory is too small for requested image.");
+    checkDiskConfig(req.diskConfig, image.properties, image.id);
 
     let keyData: string | null = null;
     if (req.keyName !== undefined) {
@@ -163,6 +167,7 @@ export class ServerLifecycle {
                 : sanitizeHostname(req.hostname !== undefined ? `${req.hostname}-${i + 1}` : name),
             image_ref: imageRef,
             image_properties: JSON.stringify(image.properties),
+            auto_disk_config: inheritedDiskConfig(req.diskConfig, image.properties),
             flavor_id: flavor.flavorid,
             flavor: JSON.stringify(snapshot),
             vcpus: flavor.vcpus,
@@ -286,6 +291,7 @@ export class ServerLifecycle {
     if (changes.accessIPv4 !== undefined) set.access_ip_v4 = changes.accessIPv4;
     if (changes.accessIPv6 !== undefined) set.access_ip_v6 = compactIPv6(changes.accessIPv6);
     if (changes.hostname !== undefined) set.hostname = changes.hostname;
+    if (changes.diskConfig !== undefined) set.auto_disk_config = changes.diskConfig === "AUTO" ? 1 : 0;
     if (changes.pinnedAvailabilityZone !== undefined) {
       const zone = changes.pinnedAvailabilityZone;
       const pinned = instance.pinnedAvailabilityZone;

@@ -10,9 +10,11 @@ import {
   liveMigrationForcedTo,
   MigrationRefused,
 } from "../tasks/conductor.js";
+import { checkDiskConfig, type DiskConfig, inheritedDiskConfig } from "./disk-config.js";
 import { flavorSnapshot, generatePassword, type ServerOperations } from "./operations.js";
 
 export interface RebuildRequest {
+  diskConfig?: DiskConfig;
   imageRef: string;
   name?: string;
   adminPass?: string;
@@ -45,19 +47,26 @@ export interface EvacuateRequest {
 export class ServerMoves {
   constructor(private readonly ops: ServerOperations) {}
 
-  async resize(ctx: AuthContext, uuid: string, flavorRef: string): Promise<void> {
+  /**
+   * A smaller root disk is accepted here, as nova's API accepts it: the host refuses it
+   * (see tasks/resize.ts). A disk of 0 is refused at once: nimbus has no volume-backed servers.
+   */
+  async resize(ctx: AuthContext, uuid: string, flavorRef: string, diskConfig?: DiskConfig): Promise<void> {
     const instance = await this.ops.get(ctx, uuid);
-    // nova checks the state before it looks at the flavor
+    // nova checks the state, then the disk config, before it looks at the flavor
     await this.ops.guard(ctx, uuid, "resize");
+    checkDiskConfig(diskConfig, instance.imageProperties, instance.imageRef);
     const flavor = await this.ops.ports.flavors.get(ctx, flavorRef).catch((error: unknown) => {
       if (error instanceof NotFound) throw new InvalidInput(`Unable to find flavor ${flavorRef}`);
       throw error;
     });
+    if (flavor.root_gb === 0 && instance.flavor.root_gb !== 0) {
+      throw new InvalidInput(
+        "Server disk was unable to be resized because: Resize to zero disk flavor is not allowed.",
+      );
+    }
     if (flavor.flavorid === instance.flavor.flavorid) {
       throw new InvalidInput("When resizing, instances must change flavor!");
-    }
-    if (flavor.root_gb < instance.flavor.root_gb && flavor.root_gb !== 0) {
-      throw new InvalidInput("Resize error: Unable to resize disk down.");
     }
     const snapshot = flavorSnapshot(flavor);
     await this.ops.accept(ctx, uuid, "resize", "resize", {
@@ -68,6 +77,8 @@ export class ServerMoves {
         new_flavor: JSON.stringify(snapshot),
         vcpus: Math.max(flavor.vcpus, instance.flavor.vcpus),
         memory_mb: Math.max(flavor.memory_mb, instance.flavor.memory_mb),
+        // nova: `auto_disk_config or False`, so a resize without it is MANUAL
+        auto_disk_config: diskConfig === "AUTO" ? 1 : 0,
       },
       quota: {
         instances: 0,
@@ -99,9 +110,12 @@ export class ServerMoves {
     if (image.minRam > instance.flavor.memory_mb) {
       throw new InvalidInput("Flavor's memory is too small for requested image.");
     }
+    checkDiskConfig(req.diskConfig, image.properties, image.id);
     const changes: InstanceUpdate = {
       image_ref: image.id,
       image_properties: JSON.stringify(image.properties),
+      // the new image may decide it, as at create
+      auto_disk_config: inheritedDiskConfig(req.diskConfig, image.properties),
     };
     if (req.name !== undefined) changes.display_name = req.name;
     if (req.description !== undefined) changes.display_description = req.description;
@@ -156,6 +170,8 @@ export class ServerMoves {
     await this.ops.accept(ctx, uuid, "migrate", "migrate", {
       kind: "cold_migrate",
       payload: { requester: requesterOf(ctx) },
+      // a migration is nova's resize without a flavor, and it too leaves the disk MANUAL
+      changes: { auto_disk_config: 0 },
     });
   }
 

@@ -2,7 +2,14 @@ import type { TaskHandler } from "../../../tasks/engine.js";
 import { PowerState } from "../../../virt/power-state.js";
 import { claimedOn, MigrationRecords, MigrationType, requesterIn } from "../migration-records.js";
 import { VmState } from "../vm-states.js";
+import { revertTaskState } from "./revert.js";
 import type { TaskSupport } from "./support.js";
+
+/**
+ * What the host refuses before it touches the guest (nova's InstanceFaultRollback): the
+ * server goes back to how it was, not to ERROR.
+ */
+class ResizeRollback extends Error {}
 
 /** The vm_state a server returns to after a resize ends: it keeps its power. */
 const settled = (power: number) => (power === PowerState.SHUTDOWN ? VmState.STOPPED : VmState.ACTIVE);
@@ -30,6 +37,10 @@ export function resizeTask(s: TaskSupport): TaskHandler {
         const driver = s.driver(instance);
         await s.event(ctx, "compute_resize_instance", driver.hostname, async () => {
           await migrations.advance(instance.uuid, "migrating");
+          // the API let a smaller root disk pass, as nova's does; its driver refuses it here
+          if ((instance.newFlavor ?? instance.flavor).root_gb < instance.flavor.root_gb) {
+            throw new ResizeRollback("Resize error: Unable to resize disk down.");
+          }
           await driver.resize(s.guest(instance));
           await migrations.advance(instance.uuid, "post-migrating");
           await s.set(instance.uuid, { task_state: "resize_migrated" });
@@ -54,8 +65,20 @@ export function resizeTask(s: TaskSupport): TaskHandler {
       },
     ],
     async onFailure(ctx, error) {
-      await s.fail(ctx, error);
-      if (ctx.task.instance_uuid) await migrations.advance(ctx.task.instance_uuid, "error");
+      const uuid = ctx.task.instance_uuid;
+      if (error instanceof ResizeRollback && uuid) {
+        const instance = await s.instances.get(uuid);
+        await revertTaskState(s, ctx, error, {
+          vm_state: settled(instance?.powerState ?? PowerState.RUNNING),
+          old_flavor: null,
+          new_flavor: null,
+          vcpus: instance?.flavor.vcpus,
+          memory_mb: instance?.flavor.memory_mb,
+        });
+      } else {
+        await s.fail(ctx, error);
+      }
+      if (uuid) await migrations.advance(uuid, "error");
     },
   };
 }
