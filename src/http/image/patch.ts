@@ -1,5 +1,5 @@
 import { isReservedProperty, READONLY_ATTRIBUTES } from "../../services/image/image.js";
-import type { ImageChange } from "../../services/image/image-service.js";
+import type { ImageChange } from "../../services/image/image-rules.js";
 import { badRequest, forbidden, HttpFault } from "../faults.js";
 import { validateImage } from "./schemas.js";
 
