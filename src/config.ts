@@ -45,6 +45,10 @@ export interface Config {
    * be restored) and it is deleted for good once this many seconds have passed.
    */
   reclaimInstanceIntervalSeconds: number;
+  /** How many simulated compute hosts this process runs (each a nova-compute with its own hypervisor). */
+  fakeHosts: number;
+  /** The size of each simulated host (a `--fake-host-size` profile, or exact figures in the file). */
+  fakeHostCapacity: FakeHostCapacity;
   /** Delay of each simulated step of the fake driver (0 = immediate). */
   fakeStepMs: number;
   /** Largest request body accepted on JSON APIs, in bytes. */
@@ -65,6 +69,19 @@ export interface Config {
 }
 
 export type ResponseValidation = "error" | "warn" | "ignore";
+
+export interface FakeHostCapacity {
+  vcpus: number;
+  memoryMb: number;
+  localGb: number;
+}
+
+/** Sizes of simulated host to choose from; `large` (the default) is the size nimbus has always simulated. */
+export const FAKE_HOST_SIZES: Readonly<Record<string, FakeHostCapacity>> = {
+  small: { vcpus: 4, memoryMb: 8192, localGb: 80 },
+  medium: { vcpus: 16, memoryMb: 65_536, localGb: 500 },
+  large: { vcpus: 64, memoryMb: 262_144, localGb: 2048 },
+};
 
 export const RESPONSE_VALIDATION_MODES: readonly ResponseValidation[] = ["error", "warn", "ignore"];
 
@@ -101,6 +118,8 @@ export function defaultConfig(overrides: Partial<Config> = {}): Config {
     authFailureLimit: overrides.authFailureLimit ?? 20,
     authFailureWindowSeconds: overrides.authFailureWindowSeconds ?? 60,
     reclaimInstanceIntervalSeconds: overrides.reclaimInstanceIntervalSeconds ?? 0,
+    fakeHosts: overrides.fakeHosts ?? 1,
+    fakeHostCapacity: overrides.fakeHostCapacity ?? FAKE_HOST_SIZES.large!,
     fakeStepMs: overrides.fakeStepMs ?? 200,
     bodyLimitBytes: overrides.bodyLimitBytes ?? 1024 * 1024,
     imageSizeTotalMiB: overrides.imageSizeTotalMiB ?? -1,

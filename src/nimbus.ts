@@ -16,6 +16,7 @@ import { FlavorService } from "./services/compute/flavor-service.js";
 import { HostService } from "./services/compute/host-service.js";
 import { HypervisorService } from "./services/compute/hypervisor-service.js";
 import { KeypairService } from "./services/compute/keypair-service.js";
+import { Placement } from "./services/compute/placement.js";
 import type { ComputePorts } from "./services/compute/ports.js";
 import { ServerGroupService } from "./services/compute/server-group-service.js";
 import { registerComputeTasks } from "./services/compute/tasks/index.js";
@@ -75,12 +76,16 @@ export async function startNimbus(
   const neutron = new NeutronService(db);
 
   const drivers = new DriverRegistry();
-  const driver = new FakeDriver({ hostname: os.hostname(), stepMs: config.fakeStepMs });
-  drivers.add(driver);
+  const fakeHosts = fakeHostNames(os.hostname(), config.fakeHosts).map(
+    (hostname) => new FakeDriver({ hostname, stepMs: config.fakeStepMs, capacity: config.fakeHostCapacity }),
+  );
+  for (const driver of fakeHosts) drivers.add(driver);
   const network = new InstanceNetworking(neutron, drivers);
+  const placement = new Placement(db);
   // the conductor and scheduler run in this process, on this machine
   const hosts: HostService = new HostService(db, drivers, {
     controlHost: os.hostname(),
+    placement,
     zones: (computeHosts) => aggregates.availabilityZones(computeHosts),
   });
   const aggregates = new AggregateService(db, {
@@ -102,12 +107,21 @@ export async function startNimbus(
   };
 
   const engine = new TaskEngine(db, log, { secretBox: await openKeyFile(config.taskKeyFile) });
-  const compute = new ComputeService(db, engine, ports, network, drivers, {
+  const compute = new ComputeService(db, engine, ports, network, drivers, placement, {
     reclaimInstanceIntervalSeconds: config.reclaimInstanceIntervalSeconds,
   });
   registerComputeTasks(
     engine,
-    new TaskSupport(db, compute.instances, compute.actions, drivers, network, ports.images, ports.zones),
+    new TaskSupport(
+      db,
+      compute.instances,
+      compute.actions,
+      drivers,
+      network,
+      ports.images,
+      ports.zones,
+      placement,
+    ),
   );
 
   const boot = await bootstrapIdentity(db, config);
@@ -117,7 +131,7 @@ export async function startNimbus(
     adminProjectId: boot.admin.projectId,
     demoProjectId: boot.demo.projectId,
   });
-  await adoptGuests(compute, network, driver);
+  for (const driver of fakeHosts) await adoptGuests(compute, network, driver);
   await hosts.start();
 
   const authenticate = identity.authenticate.bind(identity);
@@ -190,6 +204,13 @@ export async function startNimbus(
       await db.destroy();
     },
   };
+}
+
+/** The simulated compute hosts: this machine's name for one, `<name>-1` … `<name>-N` for more. */
+export function fakeHostNames(machine: string, count: number): string[] {
+  if (!Number.isInteger(count) || count < 1)
+    throw new Error(`fakeHosts must be a whole number of at least 1, not ${count}`);
+  return count === 1 ? [machine] : Array.from({ length: count }, (_, i) => `${machine}-${i + 1}`);
 }
 
 /**

@@ -16,6 +16,8 @@ const KEYS: Array<keyof Config> = [
   "authFailureLimit",
   "authFailureWindowSeconds",
   "reclaimInstanceIntervalSeconds",
+  "fakeHosts",
+  "fakeHostCapacity",
   "fakeStepMs",
   "bodyLimitBytes",
   "logLevel",

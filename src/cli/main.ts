@@ -1,6 +1,12 @@
 import net from "node:net";
 import { Command, InvalidArgumentError, Option } from "commander";
-import { type Config, DEFAULT_PORT, defaultConfig, RESPONSE_VALIDATION_MODES } from "../config.js";
+import {
+  type Config,
+  DEFAULT_PORT,
+  defaultConfig,
+  FAKE_HOST_SIZES,
+  RESPONSE_VALIDATION_MODES,
+} from "../config.js";
 import { loadConfigFile } from "./config-file.js";
 
 function freePort(host: string): Promise<number> {
@@ -66,6 +72,16 @@ program
     new Option("--fake-step-ms <ms>", "delay of each simulated hypervisor step (default 200)")
       .env("NIMBUS_FAKE_STEP_MS")
       .argParser(integer),
+  )
+  .addOption(
+    new Option("--fake-hosts <n>", "simulated compute hosts this process runs (default 1)")
+      .env("NIMBUS_FAKE_HOSTS")
+      .argParser(integer),
+  )
+  .addOption(
+    new Option("--fake-host-size <size>", "the size of each simulated host (default large)")
+      .choices(Object.keys(FAKE_HOST_SIZES))
+      .env("NIMBUS_FAKE_HOST_SIZE"),
   )
   .addOption(
     new Option("--token-ttl <seconds>", "Keystone token lifetime (default 3600)")
@@ -139,6 +155,8 @@ program
       taskKeyFile: options.taskKeyFile,
       publicUrl: options.publicUrl,
       fakeStepMs: options.fakeStepMs,
+      fakeHosts: options.fakeHosts,
+      fakeHostCapacity: options.fakeHostSize ? FAKE_HOST_SIZES[options.fakeHostSize] : undefined,
       tokenTtlSeconds: options.tokenTtl,
       consoleTokenTtlSeconds: options.consoleTokenTtl,
       reclaimInstanceIntervalSeconds: options.reclaimInstanceInterval,

@@ -149,6 +149,15 @@ export class ComputeHostRepository {
     return query.execute();
   }
 
+  /** The node of hypervisor `hypervisorHostname` (a fake host's node is named as the host). */
+  async nodeOn(executor: Executor, hypervisorHostname: string): Promise<ComputeNodeRow> {
+    return executor
+      .selectFrom("compute_nodes")
+      .selectAll()
+      .where("hypervisor_hostname", "=", hypervisorHostname)
+      .executeTakeFirstOrThrow();
+  }
+
   async node(key: { id: number } | { uuid: string }): Promise<ComputeNodeRow | undefined> {
     if ("id" in key && !fitsInteger(key.id)) return undefined;
     const query = this.db.selectFrom("compute_nodes").selectAll();

@@ -113,7 +113,10 @@ export class QuotaRepository {
       .execute();
   }
 
-  /** Servers of the project that hold quota (not deleted, not soft-deleted unless being restored) (of one user of it, when given): count, vCPUs, MiB of RAM. */
+  /**
+   * Servers of the project (of one user of it, when given) that hold quota: not deleted, and
+   * not soft-deleted unless being restored. Their count, vCPUs and MiB of RAM.
+   */
   async instanceUsage(executor: Executor, projectId: string, userId?: string): Promise<InstanceUsage> {
     let query = executor
       .selectFrom("instances")

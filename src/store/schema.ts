@@ -48,6 +48,9 @@ export interface Database {
   network_quotas: { project_id: string; resource: string; quota_limit: number };
   auto_allocated_topologies: AutoAllocatedTopologyTable;
   console_auth_tokens: ConsoleAuthTokenTable;
+  resource_providers: ResourceProviderTable;
+  inventories: InventoryTable;
+  allocations: AllocationTable;
 }
 
 export interface ProjectTable {
@@ -527,3 +530,36 @@ export interface ConsoleAuthTokenTable {
   created_at: string;
 }
 export type ConsoleAuthTokenRow = Selectable<ConsoleAuthTokenTable>;
+
+/** A placement resource provider (0020): one per compute node, its uuid the node's. */
+export interface ResourceProviderTable {
+  id: Generated<number>;
+  uuid: string;
+  name: string;
+  /** Bumped by every claim against the provider, which serialises them. */
+  generation: Generated<number>;
+  created_at: string;
+  updated_at: string | null;
+}
+
+/** How much of a resource class a provider has: (total - reserved) x allocation_ratio may be used. */
+export interface InventoryTable {
+  resource_provider_id: number;
+  resource_class: string;
+  total: number;
+  reserved: number;
+  min_unit: number;
+  max_unit: number;
+  step_size: number;
+  allocation_ratio: number;
+}
+
+/** What a consumer (a server, or a migration during a move) holds of a provider's class. */
+export interface AllocationTable {
+  id: Generated<number>;
+  resource_provider_id: number;
+  consumer_id: string;
+  resource_class: string;
+  used: number;
+  created_at: string;
+}

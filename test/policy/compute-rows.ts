@@ -195,6 +195,11 @@ export const computeRows: Row[] = [
   action("migrate", "manager", 202, null),
   // one compute host: nova's conductor finds no other and the API answers 400 at once
   action("os-migrateLive", "manager", 400, { host: null, block_migration: "auto" }, { version: "2.25" }),
+  // the matrix runs without a reclaim interval: nothing is soft-deleted, so restore is nova's 409
+  action("restore", "member", 409, null),
+  action("forceDelete", "member", 202, null),
+  // the server's host is up: nova's 400 after the policy check
+  action("evacuate", "admin", 400, {}, { version: "2.14" }),
 
   // server sub-resources
   server({ method: "GET", path: "/servers/{server}/ips", rule: "reader", ok: 200 }),

@@ -7,6 +7,7 @@ import type { DriverRegistry } from "../../virt/registry.js";
 import type { AuthContext } from "../context.js";
 import type { InstanceNetworking } from "../network/instance-networking.js";
 import type { MigrationRecords } from "./migration-records.js";
+import type { Placement } from "./placement.js";
 import type { ComputePorts } from "./ports.js";
 import { ServerAccess } from "./servers/access.js";
 import { ServerDeletion } from "./servers/deletion.js";
@@ -34,6 +35,7 @@ export class ComputeService {
   readonly instances: InstanceRepository;
   readonly actions: InstanceActionRepository;
   readonly migrations: MigrationRecords;
+  readonly placement: Placement;
   readonly lifecycle: ServerLifecycle;
   readonly deletion: ServerDeletion;
   readonly power: ServerPower;
@@ -52,13 +54,15 @@ export class ComputeService {
     ports: ComputePorts,
     network: InstanceNetworking,
     drivers: DriverRegistry,
+    placement: Placement,
     options: ComputeOptions = {},
   ) {
-    const ops = new ServerOperations(db, engine, ports, network, drivers);
+    const ops = new ServerOperations(db, engine, ports, network, drivers, placement);
     this.#ops = ops;
     this.instances = ops.instances;
     this.actions = ops.actions;
     this.migrations = ops.migrations;
+    this.placement = placement;
     this.lifecycle = new ServerLifecycle(ops);
     this.deletion = new ServerDeletion(ops, options.reclaimInstanceIntervalSeconds ?? 0);
     this.power = new ServerPower(ops);

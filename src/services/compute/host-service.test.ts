@@ -10,12 +10,13 @@ import { FakeDriver } from "../../virt/fake/driver.js";
 import { DriverRegistry } from "../../virt/registry.js";
 import {
   Binary,
+  filterHosts,
   HostService,
   NOT_ENOUGH_HOSTS,
   REPORT_INTERVAL_MS,
   SERVICE_DOWN_TIME_MS,
-  selectHost,
 } from "./host-service.js";
+import { Placement } from "./placement.js";
 
 let db: Db;
 let close: () => Promise<void>;
@@ -37,7 +38,11 @@ beforeEach(async () => {
 afterEach(async () => close());
 
 const service = (options: { controlHost?: string } = {}) =>
-  new HostService(db, drivers, { controlHost: options.controlHost ?? "control", now: () => clock });
+  new HostService(db, drivers, {
+    controlHost: options.controlHost ?? "control",
+    placement: new Placement(db),
+    now: () => clock,
+  });
 const later = (ms: number) => {
   clock = new Date(clock.getTime() + ms);
 };
@@ -132,11 +137,14 @@ describe("liveness", () => {
   });
 });
 
-describe("selectHost", () => {
-  it("picks the enabled, live compute host", async () => {
+describe("filterHosts", () => {
+  it("passes the enabled, live compute host", async () => {
     await service().register();
-    expect(await selectHost(db, drivers.hosts, null, clock)).toEqual({ host: "compute-1" });
-    expect(await selectHost(db, drivers.hosts, "compute-1", clock)).toEqual({ host: "compute-1" });
+    expect(await filterHosts(db, drivers.hosts, null, clock)).toEqual({ hosts: ["compute-1"], reason: "" });
+    expect(await filterHosts(db, drivers.hosts, "compute-1", clock)).toEqual({
+      hosts: ["compute-1"],
+      reason: "",
+    });
   });
 
   it("has no host (and no reason) when the compute service is disabled or gone", async () => {
@@ -144,10 +152,10 @@ describe("selectHost", () => {
     await hosts.register();
     const compute = (await hosts.computeOn("compute-1"))!;
     await hosts.update(compute, { disabled: true });
-    expect(await selectHost(db, drivers.hosts, null, clock)).toEqual({ host: null, reason: "" });
+    expect(await filterHosts(db, drivers.hosts, null, clock)).toEqual({ hosts: [], reason: "" });
     await hosts.update(compute, { disabled: false });
     await hosts.delete(compute);
-    expect(await selectHost(db, drivers.hosts, null, clock)).toEqual({ host: null, reason: "" });
+    expect(await filterHosts(db, drivers.hosts, null, clock)).toEqual({ hosts: [], reason: "" });
   });
 
   it("filters out a host that is down, forced or silent", async () => {
@@ -155,25 +163,25 @@ describe("selectHost", () => {
     await hosts.register();
     const compute = (await hosts.computeOn("compute-1"))!;
     await hosts.update(compute, { forcedDown: true });
-    expect(await selectHost(db, drivers.hosts, null, clock)).toEqual({
-      host: null,
+    expect(await filterHosts(db, drivers.hosts, null, clock)).toEqual({
+      hosts: [],
       reason: NOT_ENOUGH_HOSTS,
     });
     await hosts.update(compute, { forcedDown: false });
     expect(
-      await selectHost(db, drivers.hosts, null, new Date(clock.getTime() + SERVICE_DOWN_TIME_MS + 1)),
+      await filterHosts(db, drivers.hosts, null, new Date(clock.getTime() + SERVICE_DOWN_TIME_MS + 1)),
     ).toEqual({
-      host: null,
+      hosts: [],
       reason: NOT_ENOUGH_HOSTS,
     });
   });
 
-  it("takes a second host when the first is disabled", async () => {
+  it("passes only the second host when the first is disabled", async () => {
     drivers.add(new FakeDriver({ hostname: "compute-2", stepMs: 0 }));
     const hosts = service();
     await hosts.register();
     await hosts.update((await hosts.computeOn("compute-1"))!, { disabled: true });
-    expect(await selectHost(db, drivers.hosts, null, clock)).toEqual({ host: "compute-2" });
-    expect(await selectHost(db, drivers.hosts, "compute-1", clock)).toEqual({ host: null, reason: "" });
+    expect(await filterHosts(db, drivers.hosts, null, clock)).toEqual({ hosts: ["compute-2"], reason: "" });
+    expect(await filterHosts(db, drivers.hosts, "compute-1", clock)).toEqual({ hosts: [], reason: "" });
   });
 });

@@ -5,6 +5,7 @@ import type { ServiceRow } from "../../store/schema.js";
 import type { DriverRegistry } from "../../virt/registry.js";
 import { Conflict, InvalidInput, NotFound } from "../errors.js";
 import { DEFAULT_AZ } from "./aggregate-service.js";
+import type { Placement } from "./placement.js";
 
 /** The nova services an all-in-one runs: the conductor and scheduler on the control host, a compute per host. */
 export const Binary = {
@@ -48,8 +49,11 @@ export interface Zone {
   services: Service[];
 }
 
-/** The scheduler's answer for a new server: a host, or why there is none (nova's NoValidHost reason). */
-export type HostChoice = { host: string } | { host: null; reason: string };
+/** The hosts that pass the compute filter, and when none does, why (nova's NoValidHost reason). */
+export interface HostChoice {
+  hosts: string[];
+  reason: string;
+}
 
 /** What the API may change on a nova-compute service. */
 export interface ServiceChanges {
@@ -73,26 +77,26 @@ export function isUp(row: ServiceRow, now: Date): boolean {
 }
 
 /**
- * Where a new server goes (nova's scheduler): a candidate host (one this process drives,
- * in the zone asked for) whose
- * nova-compute service exists and is enabled (placement leaves the others out, and nova
- * then has no reason to give), and which is up (nova's ComputeFilter drops the others).
- * `requested` narrows the candidates to one host (2.74 `host`).
+ * The hosts a new server may go to (nova's scheduler before the weighers): candidate hosts
+ * (those this process drives, in the zone asked for) whose nova-compute service exists and
+ * is enabled (placement leaves the others out, and nova then has no reason to give), and
+ * which are up (nova's ComputeFilter drops the others). `requested` narrows the candidates
+ * to one host (2.74 `host`).
  */
-export async function selectHost(
+export async function filterHosts(
   db: Db,
   candidates: readonly string[],
   requested: string | null,
   now = new Date(),
 ): Promise<HostChoice> {
-  const repo = new ComputeHostRepository(db);
-  const hosts = candidates.filter((h) => requested === null || h === requested);
-  const services = await Promise.all(hosts.map((h) => repo.serviceOn(h, Binary.COMPUTE)));
-  const enabled = services.filter((s): s is ServiceRow => s !== undefined && s.disabled === 0);
-  if (enabled.length === 0) return { host: null, reason: "" };
-  const up = enabled.find((s) => isUp(s, now));
-  if (!up) return { host: null, reason: NOT_ENOUGH_HOSTS };
-  return { host: up.host };
+  const wanted = new Set(candidates.filter((h) => requested === null || h === requested));
+  const services = (await new ComputeHostRepository(db).services()).filter(
+    (s) => s.binary === Binary.COMPUTE && wanted.has(s.host),
+  );
+  const enabled = services.filter((s) => s.disabled === 0);
+  if (enabled.length === 0) return { hosts: [], reason: "" };
+  const up = enabled.filter((s) => isUp(s, now)).map((s) => s.host);
+  return { hosts: up, reason: up.length === 0 ? NOT_ENOUGH_HOSTS : "" };
 }
 
 /**
@@ -108,6 +112,7 @@ export class HostService {
   readonly #controlHost: string;
   readonly #now: () => Date;
   readonly #zones: ComputeZones;
+  readonly #placement: Placement;
   /** The ids of the services this process runs and reports for. */
   #mine: number[] = [];
   #timer: NodeJS.Timeout | undefined;
@@ -115,9 +120,10 @@ export class HostService {
   constructor(
     db: Db,
     drivers: DriverRegistry,
-    options: { controlHost: string; now?: () => Date; zones?: ComputeZones },
+    options: { controlHost: string; placement: Placement; now?: () => Date; zones?: ComputeZones },
   ) {
     this.#db = db;
+    this.#placement = options.placement;
     this.#repo = new ComputeHostRepository(db);
     this.#drivers = drivers;
     this.#controlHost = options.controlHost;
@@ -184,6 +190,19 @@ export class HostService {
           now,
           ...capacity,
         });
+        // the node's resource provider, as nova-compute's resource tracker reports it
+        const node = await this.#repo.nodeOn(trx, host);
+        await this.#placement.register(
+          trx,
+          {
+            uuid: node.uuid,
+            name: host,
+            vcpus: capacity.vcpus,
+            memoryMb: capacity.memory_mb,
+            localGb: capacity.local_gb,
+          },
+          now,
+        );
       }
       return out;
     });

@@ -170,8 +170,13 @@ export class MigrationRecords {
    * with none (a resize begun before migrations were recorded) has nothing to update.
    */
   async advance(instanceUuid: string, status: string): Promise<void> {
-    const current = await this.#repo.latest(instanceUuid, { except: ENDED });
+    const current = await this.current(instanceUuid);
     if (current) await this.#repo.update(current.id, { status }, new Date().toISOString());
+  }
+
+  /** The server's newest migration that has not ended. */
+  current(instanceUuid: string): Promise<MigrationRow | undefined> {
+    return this.#repo.latest(instanceUuid, { except: ENDED });
   }
 
   // ---- what the APIs read ---------------------------------------------------------

@@ -17,6 +17,7 @@ import * as autoAllocatedTopologies from "./0016-auto-allocated-topologies.js";
 import * as consoleAuthTokens from "./0017-console-auth-tokens.js";
 import * as projectUserQuotas from "./0018-project-user-quotas.js";
 import * as instanceAutoDiskConfig from "./0019-instance-auto-disk-config.js";
+import * as placement from "./0020-placement.js";
 
 /** Every migration, in order. Names sort lexically, as Kysely's migrator requires. */
 export const migrations: Record<string, Migration> = {
@@ -38,4 +39,5 @@ export const migrations: Record<string, Migration> = {
   "0017-console-auth-tokens": consoleAuthTokens,
   "0018-project-user-quotas": projectUserQuotas,
   "0019-instance-auto-disk-config": instanceAutoDiskConfig,
+  "0020-placement": placement,
 };

@@ -157,7 +157,7 @@ export class ServerDeletion {
   }
 
   #parts() {
-    const { db, instances, network, ports } = this.ops;
-    return { db, instances, network, images: ports.images };
+    const { db, instances, network, ports, placement } = this.ops;
+    return { db, instances, network, images: ports.images, placement };
   }
 }

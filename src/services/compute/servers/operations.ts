@@ -11,6 +11,7 @@ import type { AuthContext } from "../../context.js";
 import { Conflict, InstanceNotFound } from "../../errors.js";
 import type { InstanceNetworking } from "../../network/instance-networking.js";
 import { MigrationRecords } from "../migration-records.js";
+import type { Placement } from "../placement.js";
 import type { ComputePorts, FlavorInfo } from "../ports.js";
 import { ACTIONS, type ActionName, checkGuard, type GuardedInstance } from "../state-machine.js";
 import { CONDUCTOR_HOST } from "../tasks/conductor.js";
@@ -64,6 +65,7 @@ export class ServerOperations {
     readonly ports: ComputePorts,
     readonly network: InstanceNetworking,
     readonly drivers: DriverRegistry,
+    readonly placement: Placement,
   ) {
     this.instances = new InstanceRepository(db);
     this.actions = new InstanceActionRepository(db);

@@ -15,8 +15,9 @@ export function buildTask(s: TaskSupport): TaskHandler<BuildPayload> {
     steps: [
       async (ctx) => {
         const instance = await s.row(ctx);
-        const { host, zone } = await s.schedule(ctx.payload.host, instance.availability_zone);
-        await s.set(instance.uuid, { host, node: host, availability_zone: zone, task_state: "networking" });
+        await s.place(instance.uuid, ctx.payload.host, instance.availability_zone, {
+          task_state: "networking",
+        });
       },
       async (ctx) => {
         // the ports were made with the server; binding them to its host plugs them in
@@ -59,6 +60,7 @@ export function buildTask(s: TaskSupport): TaskHandler<BuildPayload> {
       const driver = row?.host ? s.drivers.get(row.host) : undefined;
       // a spawn that failed before the guest existed leaves nothing to destroy
       if (row && driver) await driver.destroy(row.uuid).catch(() => undefined);
+      if (row) await s.placement.release(row.uuid);
       await s.fail(ctx, error, { power_state: PowerState.NOSTATE, host: null, node: null });
     },
   };

@@ -3,6 +3,7 @@ import type { InstanceRepository } from "../../../store/instance-repository.js";
 import type { TaskHandler } from "../../../tasks/engine.js";
 import { PowerState } from "../../../virt/power-state.js";
 import type { InstanceNetworking } from "../../network/instance-networking.js";
+import type { Placement } from "../placement.js";
 import type { ComputePorts } from "../ports.js";
 import { VmState } from "../vm-states.js";
 import type { TaskSupport } from "./support.js";
@@ -13,14 +14,16 @@ export interface DeleteParts {
   instances: InstanceRepository;
   network: InstanceNetworking;
   images: Pick<ComputePorts["images"], "deleteSnapshot">;
+  placement: Pick<Placement, "release">;
 }
 
 /**
- * The end of a server, its guest gone: its addresses freed, a shelved server's snapshot
+ * The end of a server, its guest gone: its addresses and its claims on its host freed, a shelved server's snapshot
  * deleted with it (as nova does), the record marked deleted. False when it already was.
  */
 export async function releaseAndMarkDeleted(parts: DeleteParts, uuid: string): Promise<boolean> {
   await parts.network.release(uuid);
+  await parts.placement.release(uuid);
   const shelvedImage = (await parts.instances.row(parts.db, uuid))?.shelved_image_id;
   if (shelvedImage) await parts.images.deleteSnapshot(shelvedImage);
   const now = new Date().toISOString();

@@ -2,6 +2,7 @@ import type { TaskHandler } from "../../../tasks/engine.js";
 import { PowerState } from "../../../virt/power-state.js";
 import { claimedOn, MigrationRecords, MigrationType, requesterIn } from "../migration-records.js";
 import { VmState } from "../vm-states.js";
+import { NoValidHost } from "./conductor.js";
 import { revertTaskState } from "./revert.js";
 import type { TaskSupport } from "./support.js";
 
@@ -28,7 +29,13 @@ export function resizeTask(s: TaskSupport): TaskHandler {
         const instance = await s.instance(ctx);
         await s.event(ctx, "compute_prep_resize", instance.host ?? "", async () => {
           const claim = await claimedOn(s.driver(instance));
-          await migrations.begin(instance, MigrationType.RESIZE, requesterIn(ctx, instance), claim);
+          const migration = await migrations.begin(
+            instance,
+            MigrationType.RESIZE,
+            requesterIn(ctx, instance),
+            claim,
+          );
+          await s.claimResize(instance, migration.uuid, instance.newFlavor ?? instance.flavor);
           await s.set(instance.uuid, { task_state: "resize_migrating" });
         });
       },
@@ -66,7 +73,10 @@ export function resizeTask(s: TaskSupport): TaskHandler {
     ],
     async onFailure(ctx, error) {
       const uuid = ctx.task.instance_uuid;
-      if (error instanceof ResizeRollback && uuid) {
+      // the old flavor's claims go back to the server
+      const migration = uuid ? await migrations.current(uuid) : undefined;
+      if (uuid && migration) await s.placement.endMove(uuid, migration.uuid, true);
+      if ((error instanceof ResizeRollback || error instanceof NoValidHost) && uuid) {
         const instance = await s.instances.get(uuid);
         await revertTaskState(s, ctx, error, {
           vm_state: settled(instance?.powerState ?? PowerState.RUNNING),
@@ -92,7 +102,10 @@ export function confirmResizeTask(s: TaskSupport): TaskHandler {
       async (ctx) => {
         const instance = await s.instance(ctx);
         await s.event(ctx, "compute_confirm_resize", instance.host ?? "", async () => {
+          const migration = await migrations.current(instance.uuid);
           await migrations.advance(instance.uuid, "confirming");
+          // the old flavor's claims, held by the migration, are dropped
+          if (migration) await s.placement.endMove(instance.uuid, migration.uuid, false);
           await s.set(instance.uuid, {
             vm_state: settled(instance.powerState),
             old_flavor: null,
@@ -123,7 +136,10 @@ export function revertResizeTask(s: TaskSupport): TaskHandler {
         const driver = s.driver(instance);
         const old = instance.oldFlavor ?? instance.flavor;
         await s.event(ctx, "compute_revert_resize", driver.hostname, async () => {
+          const migration = await migrations.current(instance.uuid);
           await migrations.advance(instance.uuid, "reverting");
+          // the server holds its old flavor again
+          if (migration) await s.placement.endMove(instance.uuid, migration.uuid, true);
           await driver.resize({
             ...s.guest(instance),
             vcpus: old.vcpus,

@@ -25,6 +25,8 @@ async function offload(s: TaskSupport, uuid: string, driver: Driver): Promise<vo
   await powerOff(driver, uuid);
   const power = await driver.powerState(uuid);
   await driver.destroy(uuid);
+  // off its host, it holds nothing there (nova removes its allocations)
+  await s.placement.release(uuid);
   await s.set(uuid, {
     vm_state: VmState.SHELVED_OFFLOADED,
     task_state: null,
@@ -151,8 +153,7 @@ export function unshelveTask(s: TaskSupport): TaskHandler<UnshelvePayload> {
           }
         });
         await s.event(ctx, "schedule_instances", CONDUCTOR_HOST, async () => {
-          const { host, zone } = await s.schedule(ctx.payload.host, instance.pinnedAvailabilityZone);
-          await s.set(instance.uuid, { host, node: host, availability_zone: zone });
+          await s.place(instance.uuid, ctx.payload.host, instance.pinnedAvailabilityZone);
         });
       },
       // the compute host: spawn from the snapshot
@@ -186,6 +187,7 @@ export function unshelveTask(s: TaskSupport): TaskHandler<UnshelvePayload> {
       const row = ctx.task.instance_uuid ? await s.instances.row(s.db, ctx.task.instance_uuid) : undefined;
       // an offloaded server that could not be spawned is not on any host (nova nils host and node)
       const offloaded = row?.vm_state === VmState.SHELVED_OFFLOADED;
+      if (offloaded && row) await s.placement.release(row.uuid);
       await revertTaskState(s, ctx, error, offloaded ? { host: null, node: null } : {});
     },
   };

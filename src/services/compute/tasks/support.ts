@@ -1,6 +1,6 @@
 import type { Db } from "../../../store/database.js";
 import type { InstanceActionRepository } from "../../../store/instance-action-repository.js";
-import type { Instance } from "../../../store/instance-record.js";
+import type { FlavorSnapshot, Instance } from "../../../store/instance-record.js";
 import type { InstanceRepository } from "../../../store/instance-repository.js";
 import type { InstanceRow, InstanceUpdate } from "../../../store/schema.js";
 import { TaskCancelled, type TaskContext } from "../../../tasks/engine.js";
@@ -8,10 +8,11 @@ import type { Driver, GuestSpec } from "../../../virt/driver.js";
 import type { DriverRegistry } from "../../../virt/registry.js";
 import type { InstanceNetworking } from "../../network/instance-networking.js";
 import { DEFAULT_AZ } from "../aggregate-service.js";
-import { selectHost } from "../host-service.js";
+import { filterHosts } from "../host-service.js";
+import { flavorResources, type Placement, rankHosts } from "../placement.js";
 import type { ComputePorts } from "../ports.js";
 import { VmState } from "../vm-states.js";
-import { NoValidHost } from "./conductor.js";
+import { NOT_ENOUGH_HOSTS, NoValidHost } from "./conductor.js";
 
 /** What every compute task works with, and the steps they share. */
 export class TaskSupport {
@@ -23,19 +24,62 @@ export class TaskSupport {
     readonly network: InstanceNetworking,
     readonly images: ComputePorts["images"],
     readonly zones: ComputePorts["zones"],
+    readonly placement: Placement,
   ) {}
 
   /**
-   * Picks a host for the server, as nova's scheduler does: an enabled, up compute host, in
-   * `zone` when one was asked for, or the one host named. Answers the host and its zone,
-   * which becomes the server's; throws NoValidHost when none fits.
+   * Places the server, as nova's scheduler and placement do: of the enabled, up compute
+   * hosts (in `zone` when one was asked for, or the one host named), those with room for
+   * its flavor, most free RAM first; the first whose claim succeeds takes it, in the
+   * transaction that gives the server its host, its zone and `changes`. Throws NoValidHost
+   * when none has room. Answers the host and its zone.
    */
-  async schedule(requested: string | null, zone: string | null): Promise<{ host: string; zone: string }> {
+  /**
+   * A resize on the server's own host: its old flavor stays held by the migration and the
+   * new one is claimed beside it; NoValidHost when the host has no room for both. A step
+   * run again after a crash finds the claim made and leaves it.
+   */
+  async claimResize(instance: Instance, migrationUuid: string, flavor: FlavorSnapshot): Promise<void> {
+    const host = instance.host ?? "";
+    if ((await this.placement.repo.allocationsOf(migrationUuid)).size > 0) return;
+    await this.db.transaction().execute(async (trx) => {
+      const resources = flavorResources(flavor);
+      // the throw rolls the move of the old claims back too
+      if (!(await this.placement.claimMove(trx, host, instance.uuid, migrationUuid, resources))) {
+        throw new NoValidHost(NOT_ENOUGH_HOSTS);
+      }
+    });
+  }
+
+  async place(
+    uuid: string,
+    requested: string | null,
+    zone: string | null,
+    changes: InstanceUpdate = {},
+  ): Promise<{ host: string; zone: string }> {
     const zones = await this.zones.of(this.drivers.hosts);
     const candidates = this.drivers.hosts.filter((h) => zone === null || zones.get(h) === zone);
-    const choice = await selectHost(this.db, candidates, requested);
-    if (choice.host === null) throw new NoValidHost(choice.reason);
-    return { host: choice.host, zone: zones.get(choice.host) ?? DEFAULT_AZ };
+    const passed = await filterHosts(this.db, candidates, requested);
+    if (passed.hosts.length === 0) throw new NoValidHost(passed.reason);
+    const row = await this.instances.row(this.db, uuid);
+    if (row?.deleted !== 0) throw new TaskCancelled(`instance ${uuid} is gone`);
+    const resources = flavorResources(JSON.parse(row.flavor));
+    for (const host of rankHosts(await this.placement.usages(passed.hosts), resources)) {
+      const placed = { host, zone: zones.get(host) ?? DEFAULT_AZ };
+      const claimed = await this.db.transaction().execute(async (trx) => {
+        // a step run again after a crash claims afresh
+        await this.placement.release(uuid, trx);
+        if (!(await this.placement.claim(trx, host, uuid, resources))) return false;
+        const changed = { host, node: host, availability_zone: placed.zone, ...changes };
+        if (!(await this.instances.update(trx, uuid, changed, { notDeleted: true }))) {
+          throw new TaskCancelled(`instance ${uuid} is gone`);
+        }
+        return true;
+      });
+      // another claim took the room meanwhile: the next host
+      if (claimed) return placed;
+    }
+    throw new NoValidHost(NOT_ENOUGH_HOSTS);
   }
 
   /** The task's server; a server deleted meanwhile cancels the task. */

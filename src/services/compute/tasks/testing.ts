@@ -12,6 +12,7 @@ import { ALICE, openImageTestService } from "../../image/testing.js";
 import { InstanceNetworking } from "../../network/instance-networking.js";
 import { NeutronService } from "../../network/neutron-service.js";
 import { HostService } from "../host-service.js";
+import { Placement } from "../placement.js";
 import { VmState } from "../vm-states.js";
 import { registerComputeTasks } from "./index.js";
 import { TaskSupport } from "./support.js";
@@ -56,13 +57,21 @@ export async function openTaskKit(): Promise<TaskKit> {
   const drivers = new DriverRegistry();
   drivers.add(driver);
   // the host's nova-compute service, which the scheduler looks for
-  await new HostService(db, drivers, { controlHost: driver.hostname }).register();
+  const placement = new Placement(db);
+  await new HostService(db, drivers, { controlHost: driver.hostname, placement }).register();
   const engine = new TaskEngine(db, silent, { pollMs: 5 });
   registerComputeTasks(
     engine,
-    new TaskSupport(db, instances, actions, drivers, new InstanceNetworking(new NeutronService(db)), images, {
-      of: async (hosts) => new Map(hosts.map((h) => [h, "nova"])),
-    }),
+    new TaskSupport(
+      db,
+      instances,
+      actions,
+      drivers,
+      new InstanceNetworking(new NeutronService(db)),
+      images,
+      { of: async (hosts) => new Map(hosts.map((h) => [h, "nova"])) },
+      placement,
+    ),
   );
   await engine.start(true);
 
