@@ -16,7 +16,7 @@ import { FlavorService } from "./services/compute/flavor-service.js";
 import { HostService } from "./services/compute/host-service.js";
 import { HypervisorService } from "./services/compute/hypervisor-service.js";
 import { KeypairService } from "./services/compute/keypair-service.js";
-import { Placement } from "./services/compute/placement.js";
+import { flavorResources, Placement } from "./services/compute/placement.js";
 import type { ComputePorts } from "./services/compute/ports.js";
 import { ServerGroupService } from "./services/compute/server-group-service.js";
 import { registerComputeTasks } from "./services/compute/tasks/index.js";
@@ -216,7 +216,8 @@ export function fakeHostNames(machine: string, count: number): string[] {
 /**
  * Fake guests live in memory: after a restart, hand the fake host back the servers the
  * database places on it, in the power state last recorded, as if they had survived, with
- * their ports plugged in again (as nova-compute's init_host plugs its servers' VIFs).
+ * their ports plugged in again (as nova-compute's init_host plugs its servers' VIFs) and
+ * their claims on the host made where they lack them (servers placed before claims were kept).
  */
 async function adoptGuests(
   compute: ComputeService,
@@ -241,5 +242,6 @@ async function adoptGuests(
       instance.powerState as never,
     );
     await network.replug(instance.uuid, driver.hostname);
+    await compute.placement.heal(driver.hostname, instance.uuid, flavorResources(instance.flavor));
   }
 }

@@ -74,6 +74,18 @@ describe("claims", () => {
   });
 });
 
+describe("heal", () => {
+  it("gives a server that holds nothing its flavor's claim, once, room or not", async () => {
+    await register("host-a", { vcpus: 1, memoryMb: 512 + 128, localGb: 1 });
+    const [a, b] = [randomUUID(), randomUUID()];
+    await placement.heal("host-a", a, flavorResources(NANO));
+    await placement.heal("host-a", a, flavorResources(NANO));
+    await placement.heal("host-a", b, flavorResources(NANO));
+    const [usage] = await placement.usages(["host-a"]);
+    expect(usage!.used.get("MEMORY_MB")).toBe(256);
+  });
+});
+
 describe("rankHosts", () => {
   const usage = (name: string, freeRam: number): ProviderUsage => ({
     providerId: 1,

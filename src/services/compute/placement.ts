@@ -137,6 +137,20 @@ export class Placement {
     });
   }
 
+  /**
+   * nova-manage's heal_allocations: a server on `host` that holds nothing (placed before
+   * nimbus kept claims) is given its flavor's claim there, whatever room is left.
+   */
+  async heal(host: string, consumer: string, resources: Resources): Promise<void> {
+    await this.repo.db.transaction().execute(async (trx) => {
+      if ((await this.repo.allocationsOf(consumer, trx)).size > 0) return;
+      const [usage] = await this.repo.usages([host], trx);
+      if (!usage) return;
+      const held = Object.fromEntries(Object.entries(resources).map(([k, v]) => [k, v ?? 0]));
+      await this.repo.allocate(trx, usage.providerId, consumer, held, new Date().toISOString());
+    });
+  }
+
   /** Frees what the consumer holds, on every host. */
   release(consumer: string, executor?: Db | Transaction<Database>): Promise<void> {
     return this.repo.release(consumer, executor);
