@@ -8,6 +8,7 @@ import { mountCompute } from "./http/compute/router.js";
 import { registerIdentity } from "./http/identity/router.js";
 import { registerImage } from "./http/image/router.js";
 import { registerNetwork } from "./http/network/router.js";
+import { registerPlacement } from "./http/placement/router.js";
 import { registerSerialConsole } from "./http/serial-console.js";
 import { AggregateService } from "./services/compute/aggregate-service.js";
 import { ComputeService } from "./services/compute/compute-service.js";
@@ -138,6 +139,7 @@ export async function startNimbus(
   await registerIdentity(app, { identity, config });
   await registerImage(app, { images, authenticate, config });
   await registerNetwork(app, { neutron, authenticate, config });
+  await registerPlacement(app, { placement, authenticate, config });
   const consoles = new ConsoleService(db, drivers, {
     publicUrl: config.publicUrl,
     ttlSeconds: config.consoleTokenTtlSeconds,

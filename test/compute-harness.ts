@@ -216,7 +216,7 @@ export async function computeHarness(
     if (r.body !== undefined) headers["content-type"] ??= "application/json";
     const response = await app.inject({
       method: r.method ?? "GET",
-      url: /^\/(compute|image|network)\b/.test(r.url) ? r.url : `${COMPUTE}${r.url}`,
+      url: /^\/(compute|image|network|placement|identity)\b/.test(r.url) ? r.url : `${COMPUTE}${r.url}`,
       headers,
       payload:
         r.body === undefined ? undefined : typeof r.body === "string" ? r.body : JSON.stringify(r.body),

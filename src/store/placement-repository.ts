@@ -1,6 +1,6 @@
 import type { Transaction } from "kysely";
 import type { Db } from "./database.js";
-import type { Database } from "./schema.js";
+import type { Database, ResourceProviderRow } from "./schema.js";
 
 type Executor = Db | Transaction<Database>;
 
@@ -155,5 +155,97 @@ export class PlacementRepository {
     const out = new Map<string, Record<string, number>>();
     for (const r of rows) out.set(r.name, { ...out.get(r.name), [r.resource_class]: r.used });
     return out;
+  }
+
+  // ---- what the Placement API reads ------------------------------------------------
+
+  /** Providers in id order, optionally those of one name or uuid. */
+  async providers(filter: { name?: string; uuid?: string } = {}): Promise<ResourceProviderRow[]> {
+    let query = this.db.selectFrom("resource_providers").selectAll().orderBy("id", "asc");
+    if (filter.name !== undefined) query = query.where("name", "=", filter.name);
+    if (filter.uuid !== undefined) query = query.where("uuid", "=", filter.uuid);
+    return query.execute();
+  }
+
+  /** Per consumer, what it holds on the provider, by resource class. */
+  async allocationsOn(providerId: number): Promise<Map<string, Record<string, number>>> {
+    const rows = await this.db
+      .selectFrom("allocations")
+      .select(["consumer_id", "resource_class", "used"])
+      .where("resource_provider_id", "=", providerId)
+      .orderBy("id", "asc")
+      .execute();
+    const out = new Map<string, Record<string, number>>();
+    for (const r of rows) out.set(r.consumer_id, { ...out.get(r.consumer_id), [r.resource_class]: r.used });
+    return out;
+  }
+
+  /** What a consumer holds, by provider (its uuid and generation) and class. */
+  async consumerAllocations(
+    consumerId: string,
+  ): Promise<Array<{ uuid: string; generation: number; resources: Record<string, number> }>> {
+    const rows = await this.db
+      .selectFrom("allocations")
+      .innerJoin("resource_providers", "resource_providers.id", "allocations.resource_provider_id")
+      .select([
+        "resource_providers.uuid",
+        "resource_providers.generation",
+        "allocations.resource_class",
+        "allocations.used",
+      ])
+      .where("allocations.consumer_id", "=", consumerId)
+      .execute();
+    const byProvider = new Map<
+      string,
+      { uuid: string; generation: number; resources: Record<string, number> }
+    >();
+    for (const r of rows) {
+      const entry = byProvider.get(r.uuid) ?? { uuid: r.uuid, generation: r.generation, resources: {} };
+      entry.resources[r.resource_class] = r.used;
+      byProvider.set(r.uuid, entry);
+    }
+    return [...byProvider.values()];
+  }
+
+  /** Whose a consumer is: its server's project and user, or those its migration records. */
+  async consumerOwner(consumerId: string): Promise<{ projectId: string; userId: string } | undefined> {
+    const server = await this.db
+      .selectFrom("instances")
+      .select(["project_id", "user_id"])
+      .where("uuid", "=", consumerId)
+      .executeTakeFirst();
+    const owner =
+      server ??
+      (await this.db
+        .selectFrom("migrations")
+        .select(["project_id", "user_id"])
+        .where("uuid", "=", consumerId)
+        .executeTakeFirst());
+    return owner && { projectId: owner.project_id, userId: owner.user_id };
+  }
+
+  /**
+   * What a project's consumers hold, by class: its servers' allocations and those of the
+   * migrations of its servers (placement counts both for the project that made them).
+   */
+  async projectUsage(projectId: string, userId?: string): Promise<Record<string, number>> {
+    const servers = this.db
+      .selectFrom("instances")
+      .select("uuid as consumer")
+      .where("project_id", "=", projectId)
+      .$if(userId !== undefined, (q) => q.where("user_id", "=", userId!));
+    const migrations = this.db
+      .selectFrom("migrations")
+      .innerJoin("instances", "instances.uuid", "migrations.instance_uuid")
+      .select("migrations.uuid as consumer")
+      .where("instances.project_id", "=", projectId)
+      .$if(userId !== undefined, (q) => q.where("instances.user_id", "=", userId!));
+    const rows = await this.db
+      .selectFrom("allocations")
+      .select((eb) => ["resource_class", eb.fn.sum<number>("used").as("used")])
+      .where((eb) => eb.or([eb("consumer_id", "in", servers), eb("consumer_id", "in", migrations)]))
+      .groupBy("resource_class")
+      .execute();
+    return Object.fromEntries(rows.map((r) => [r.resource_class, Number(r.used)]));
   }
 }

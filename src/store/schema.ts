@@ -542,6 +542,8 @@ export interface ResourceProviderTable {
   updated_at: string | null;
 }
 
+export type ResourceProviderRow = Selectable<ResourceProviderTable>;
+
 /** How much of a resource class a provider has: (total - reserved) x allocation_ratio may be used. */
 export interface InventoryTable {
   resource_provider_id: number;

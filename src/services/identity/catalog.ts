@@ -26,6 +26,7 @@ const SERVICES = [
   { type: "compute", name: "nova", path: "/compute/v2.1", description: "Compute Service" },
   { type: "image", name: "glance", path: "/image", description: "Image Service" },
   { type: "network", name: "neutron", path: "/network", description: "Network Service" },
+  { type: "placement", name: "placement", path: "/placement", description: "Placement Service" },
 ] as const;
 
 /** A Keystone-style id (32 hex digits) that stays the same across restarts and processes. */

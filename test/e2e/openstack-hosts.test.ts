@@ -1,0 +1,74 @@
+/**
+ * End to end on `nimbus serve --fake-hosts 2` with the real clients: two hypervisors with
+ * their usage, an anti-affinity group of two servers on two hosts, and the placement API
+ * through osc-placement (`openstack resource provider …`, `allocation candidate list`).
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Clients, haveClients, type NimbusProcess, startNimbusProcess } from "./support.js";
+
+const IMAGE = "cirros-0.6.2-x86_64-disk";
+
+let nimbus: NimbusProcess;
+let demo: Clients;
+let admin: Clients;
+
+describe.skipIf(!haveClients)("several compute hosts with the real clients", () => {
+  beforeAll(async () => {
+    nimbus = await startNimbusProcess({ args: ["--fake-hosts", "2"] });
+    demo = new Clients(nimbus.dataDir, "nimbus");
+    admin = new Clients(nimbus.dataDir, "nimbus-admin");
+  }, 60_000);
+
+  afterAll(async () => {
+    await nimbus?.stop();
+  });
+
+  it("an anti-affinity group of two lands on two hosts; hypervisor list --long shows each one's use", async () => {
+    const group = await demo.json(["server", "group", "create", "--policy", "anti-affinity", "e2e-apart"]);
+    const hosts: string[] = [];
+    for (const name of ["e2e-apart-1", "e2e-apart-2"]) {
+      const created = await demo.json(
+        [
+          "server",
+          "create",
+          "--flavor",
+          "m1.nano",
+          "--image",
+          IMAGE,
+          "--hint",
+          `group=${group.id}`,
+          "--wait",
+          name,
+        ],
+        120_000,
+      );
+      hosts.push((await admin.json(["server", "show", created.id]))["OS-EXT-SRV-ATTR:host"]);
+    }
+    expect(new Set(hosts).size).toBe(2);
+
+    const hypervisors = await admin.json(["hypervisor", "list", "--long"]);
+    expect(hypervisors).toHaveLength(2);
+    for (const hv of hypervisors) {
+      expect(hosts).toContain(hv["Hypervisor Hostname"]);
+      expect(hv["vCPUs Used"]).toBe(1);
+      expect(hv["Memory MB Used"]).toBe(128);
+    }
+  }, 300_000);
+
+  it("osc-placement lists a provider per host, its usage, and where a flavor fits", async () => {
+    const providers = await admin.json(["resource", "provider", "list"]);
+    expect(providers).toHaveLength(2);
+    const usage = await admin.json(["resource", "provider", "usage", "show", providers[0].uuid]);
+    expect(usage.map((u: { resource_class: string }) => u.resource_class).sort()).toEqual([
+      "DISK_GB",
+      "MEMORY_MB",
+      "VCPU",
+    ]);
+    const inventory = await admin.json(["resource", "provider", "inventory", "list", providers[0].uuid]);
+    expect(inventory.find((i: { resource_class: string }) => i.resource_class === "MEMORY_MB").reserved).toBe(
+      512,
+    );
+    const candidates = await admin.json(["allocation", "candidate", "list", "--resource", "MEMORY_MB=128"]);
+    expect(candidates.length).toBe(2);
+  }, 120_000);
+});
