@@ -1,6 +1,6 @@
-import type { Insertable } from "kysely";
+import type { Insertable, Transaction } from "kysely";
 import { type Db, fitsInteger } from "./database.js";
-import type { MigrationRow, MigrationTable, MigrationUpdate } from "./schema.js";
+import type { Database, MigrationRow, MigrationTable, MigrationUpdate } from "./schema.js";
 
 /** A listing of migrations in store terms (nova's migration_get_all_by_filters). */
 export interface MigrationFilter {
@@ -35,8 +35,13 @@ export class MigrationRepository {
   }
 
   /** Changes a record and stamps its updated_at (nova's Migration.save). */
-  async update(id: number, changes: MigrationUpdate, now: string): Promise<void> {
-    await this.db
+  async update(
+    id: number,
+    changes: MigrationUpdate,
+    now: string,
+    executor: Db | Transaction<Database> = this.db,
+  ): Promise<void> {
+    await executor
       .updateTable("migrations")
       .set({ ...changes, updated_at: now })
       .where("id", "=", id)

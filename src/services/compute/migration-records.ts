@@ -1,10 +1,11 @@
 import { randomUUID } from "node:crypto";
+import type { Transaction } from "kysely";
 import type { Db } from "../../store/database.js";
 import { InstanceActionRepository } from "../../store/instance-action-repository.js";
 import type { Instance } from "../../store/instance-record.js";
 import { InstanceRepository } from "../../store/instance-repository.js";
 import { type MigrationFilter, MigrationRepository } from "../../store/migration-repository.js";
-import type { MigrationRow } from "../../store/schema.js";
+import type { Database, MigrationRow } from "../../store/schema.js";
 import type { TaskContext } from "../../tasks/engine.js";
 import type { Driver } from "../../virt/driver.js";
 import type { AuthContext } from "../context.js";
@@ -172,6 +173,20 @@ export class MigrationRecords {
   async advance(instanceUuid: string, status: string): Promise<void> {
     const current = await this.current(instanceUuid);
     if (current) await this.#repo.update(current.id, { status }, new Date().toISOString());
+  }
+
+  /** Records where the migration goes, in the transaction that claims it there. */
+  async setDestination(
+    executor: Db | Transaction<Database>,
+    id: number,
+    destination: Destination,
+  ): Promise<void> {
+    const changes = {
+      dest_compute: destination.compute,
+      dest_node: destination.node,
+      dest_host: destination.host,
+    };
+    await this.#repo.update(id, changes, new Date().toISOString(), executor);
   }
 
   /** The server's newest migration that has not ended. */

@@ -109,8 +109,9 @@ export class Placement {
 
   /**
    * A move's claims on one host (nova's move claims with `allow_resize_to_same_host`): what
-   * the server holds passes to its migration, and `resources` are claimed for the server;
-   * false, and nothing changed, when they do not fit beside the old ones.
+   * the server holds passes to its migration, and `resources` are claimed for the server on
+   * `host` (its own, or a cold migration's destination); false, and nothing changed, when
+   * they do not fit there.
    */
   async claimMove(
     trx: Transaction<Database>,
@@ -120,7 +121,9 @@ export class Placement {
     resources: Resources,
   ): Promise<boolean> {
     await this.repo.moveAllocations(trx, consumer, migration);
-    return this.claim(trx, host, consumer, resources);
+    if (await this.claim(trx, host, consumer, resources)) return true;
+    await this.repo.moveAllocations(trx, migration, consumer);
+    return false;
   }
 
   /**

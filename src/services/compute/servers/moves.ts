@@ -169,7 +169,7 @@ export class ServerMoves {
     }
     await this.ops.accept(ctx, uuid, "migrate", "migrate", {
       kind: "cold_migrate",
-      payload: { requester: requesterOf(ctx) },
+      payload: { host, requester: requesterOf(ctx) },
       // a migration is nova's resize without a flavor, and it too leaves the disk MANUAL
       changes: { auto_disk_config: 0 },
     });

@@ -1,22 +1,5 @@
 import { describe, expect, it } from "vitest";
-import {
-  coldMigrationDestination,
-  liveMigrationDestination,
-  NoValidHost,
-  UnableToMigrateToSelf,
-} from "./conductor.js";
-
-describe("coldMigrationDestination", () => {
-  it("never picks the source host: with one host there is no valid host", () => {
-    expect(() => coldMigrationDestination("h1", ["h1"])).toThrow(
-      new NoValidHost("There are not enough hosts available."),
-    );
-    expect(() => coldMigrationDestination("h1", ["h1"])).toThrow(
-      "No valid host was found. There are not enough hosts available.",
-    );
-    expect(coldMigrationDestination("h1", ["h1", "h2"])).toBe("h2");
-  });
-});
+import { liveMigrationDestination, NoValidHost, UnableToMigrateToSelf } from "./conductor.js";
 
 describe("liveMigrationDestination", () => {
   const forced = (host: string) => ({ host, forced: true });

@@ -2,9 +2,9 @@ import { hostname } from "node:os";
 import type { Destination } from "../migration-records.js";
 
 /**
- * What nova's conductor and scheduler decide for the moves of a server: where it may go.
- * nimbus runs one compute host today, so a server can only ever move to where it is,
- * which nova refuses; these answer with nova's refusals.
+ * What nova's conductor and scheduler decide for the live migrations and evacuations of a
+ * server, which nimbus does not carry out yet: where it may go, answered with nova's
+ * refusals. (A cold migration's destination is chosen with placement: TaskSupport.)
  */
 
 /** The host named in events that nova's conductor records (it runs in this process). */
@@ -26,16 +26,6 @@ export class UnableToMigrateToSelf extends MigrationRefused {
   constructor(uuid: string, host: string) {
     super(`Unable to migrate instance (${uuid}) to current host (${host}).`);
   }
-}
-
-/**
- * A cold migration's destination: any host but the source (nova excludes the source
- * unless the driver reports same-host cold migration, which none that nimbus has does).
- */
-export function coldMigrationDestination(source: string | null, hosts: readonly string[]): string {
-  const destination = hosts.find((h) => h !== source);
-  if (destination === undefined) throw new NoValidHost(NOT_ENOUGH_HOSTS);
-  return destination;
 }
 
 /** The destination a live migration asked for: a host, and whether the scheduler is bypassed. */

@@ -1,4 +1,6 @@
-import type { TaskHandler } from "../../../tasks/engine.js";
+import type { Instance } from "../../../store/instance-record.js";
+import type { MigrationRow } from "../../../store/schema.js";
+import type { TaskContext, TaskHandler } from "../../../tasks/engine.js";
 import { PowerState } from "../../../virt/power-state.js";
 import { claimedOn, MigrationRecords, MigrationType, requesterIn } from "../migration-records.js";
 import { VmState } from "../vm-states.js";
@@ -101,9 +103,12 @@ export function confirmResizeTask(s: TaskSupport): TaskHandler {
     steps: [
       async (ctx) => {
         const instance = await s.instance(ctx);
-        await s.event(ctx, "compute_confirm_resize", instance.host ?? "", async () => {
-          const migration = await migrations.current(instance.uuid);
+        const migration = await migrations.current(instance.uuid);
+        // a server that moved (a cold migration) is confirmed on its source, where its old guest goes
+        const moved = movedFrom(migration, instance.host);
+        await s.event(ctx, "compute_confirm_resize", moved ?? instance.host ?? "", async () => {
           await migrations.advance(instance.uuid, "confirming");
+          if (moved) await s.drivers.get(moved)?.destroy(instance.uuid);
           // the old flavor's claims, held by the migration, are dropped
           if (migration) await s.placement.endMove(instance.uuid, migration.uuid, false);
           await s.set(instance.uuid, {
@@ -135,8 +140,10 @@ export function revertResizeTask(s: TaskSupport): TaskHandler {
         const instance = await s.instance(ctx);
         const driver = s.driver(instance);
         const old = instance.oldFlavor ?? instance.flavor;
+        const migration = await migrations.current(instance.uuid);
+        const moved = movedFrom(migration, instance.host);
+        if (migration && moved) return revertMove(s, ctx, instance, migration, moved);
         await s.event(ctx, "compute_revert_resize", driver.hostname, async () => {
-          const migration = await migrations.current(instance.uuid);
           await migrations.advance(instance.uuid, "reverting");
           // the server holds its old flavor again
           if (migration) await s.placement.endMove(instance.uuid, migration.uuid, true);
@@ -166,4 +173,51 @@ export function revertResizeTask(s: TaskSupport): TaskHandler {
       if (ctx.task.instance_uuid) await migrations.advance(ctx.task.instance_uuid, "error");
     },
   };
+}
+
+/** The host a server moved from in this migration, when it is not where it is now. */
+function movedFrom(migration: MigrationRow | undefined, host: string | null): string | undefined {
+  const source = migration?.source_compute;
+  return source && source !== host ? source : undefined;
+}
+
+/**
+ * Revert of a cold migration: the guest on the destination goes (compute_revert_resize),
+ * the one left on the source starts again with the server's ports and claims there
+ * (compute_finish_revert_resize). The migration: reverting → reverted.
+ */
+async function revertMove(
+  s: TaskSupport,
+  ctx: TaskContext<unknown>,
+  instance: Instance,
+  migration: MigrationRow,
+  sourceHost: string,
+): Promise<void> {
+  const destination = s.driver(instance);
+  const source = s.drivers.get(sourceHost);
+  if (!source) throw new Error(`source host ${sourceHost} is not available`);
+  let running = false;
+  await s.event(ctx, "compute_revert_resize", destination.hostname, async () => {
+    await s.migrations.advance(instance.uuid, "reverting");
+    running = (await destination.powerState(instance.uuid)) === PowerState.RUNNING;
+    await destination.destroy(instance.uuid);
+  });
+  await s.event(ctx, "compute_finish_revert_resize", sourceHost, async () => {
+    if (running && (await source.powerState(instance.uuid)) !== PowerState.RUNNING) {
+      await source.powerOn(instance.uuid);
+    }
+    await s.network.bind(instance.uuid, sourceHost);
+    await s.placement.endMove(instance.uuid, migration.uuid, true);
+    const zones = await s.zones.of([sourceHost]);
+    await s.set(instance.uuid, {
+      host: sourceHost,
+      node: sourceHost,
+      availability_zone: zones.get(sourceHost) ?? instance.availabilityZone,
+      vm_state: settled(await source.powerState(instance.uuid)),
+      task_state: null,
+      power_state: await source.powerState(instance.uuid),
+    });
+    await s.migrations.advance(instance.uuid, "reverted");
+  });
+  await s.finishAction(ctx);
 }

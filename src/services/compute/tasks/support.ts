@@ -2,13 +2,14 @@ import type { Db } from "../../../store/database.js";
 import type { InstanceActionRepository } from "../../../store/instance-action-repository.js";
 import type { FlavorSnapshot, Instance } from "../../../store/instance-record.js";
 import type { InstanceRepository } from "../../../store/instance-repository.js";
-import type { InstanceRow, InstanceUpdate } from "../../../store/schema.js";
+import type { InstanceRow, InstanceUpdate, MigrationRow } from "../../../store/schema.js";
 import { TaskCancelled, type TaskContext } from "../../../tasks/engine.js";
 import type { Driver, GuestSpec } from "../../../virt/driver.js";
 import type { DriverRegistry } from "../../../virt/registry.js";
 import type { InstanceNetworking } from "../../network/instance-networking.js";
 import { DEFAULT_AZ } from "../aggregate-service.js";
 import { filterHosts } from "../host-service.js";
+import { MigrationRecords } from "../migration-records.js";
 import { flavorResources, type Placement, rankHosts } from "../placement.js";
 import type { ComputePorts } from "../ports.js";
 import { VmState } from "../vm-states.js";
@@ -25,7 +26,11 @@ export class TaskSupport {
     readonly images: ComputePorts["images"],
     readonly zones: ComputePorts["zones"],
     readonly placement: Placement,
-  ) {}
+  ) {
+    this.migrations = new MigrationRecords(db);
+  }
+
+  readonly migrations: MigrationRecords;
 
   /**
    * Places the server, as nova's scheduler and placement do: of the enabled, up compute
@@ -42,13 +47,49 @@ export class TaskSupport {
   async claimResize(instance: Instance, migrationUuid: string, flavor: FlavorSnapshot): Promise<void> {
     const host = instance.host ?? "";
     if ((await this.placement.repo.allocationsOf(migrationUuid)).size > 0) return;
-    await this.db.transaction().execute(async (trx) => {
-      const resources = flavorResources(flavor);
-      // the throw rolls the move of the old claims back too
-      if (!(await this.placement.claimMove(trx, host, instance.uuid, migrationUuid, resources))) {
-        throw new NoValidHost(NOT_ENOUGH_HOSTS);
-      }
-    });
+    const resources = flavorResources(flavor);
+    const claimed = await this.db
+      .transaction()
+      .execute((trx) => this.placement.claimMove(trx, host, instance.uuid, migrationUuid, resources));
+    if (!claimed) throw new NoValidHost(NOT_ENOUGH_HOSTS);
+  }
+
+  /**
+   * The conductor's choice for a cold migration: of the enabled, up hosts other than the
+   * server's (in its pinned zone; only `requested` when one was named), those with room
+   * for its flavor, most free RAM first. The first whose claim succeeds is recorded as the
+   * migration's destination, in the transaction that moves the server's claims on its
+   * source to the migration and claims its flavor there for it. A step run again after a
+   * crash finds the destination recorded and keeps it. NoValidHost when none has room.
+   */
+  async claimMigration(
+    instance: Instance,
+    migration: MigrationRow,
+    requested: string | null,
+  ): Promise<string> {
+    if (migration.dest_compute && (await this.placement.repo.allocationsOf(migration.uuid)).size > 0) {
+      return migration.dest_compute;
+    }
+    const zones = await this.zones.of(this.drivers.hosts);
+    const zone = instance.pinnedAvailabilityZone;
+    const candidates = this.drivers.hosts.filter(
+      (h) => h !== instance.host && (zone === null || zones.get(h) === zone),
+    );
+    const passed = await filterHosts(this.db, candidates, requested);
+    const resources = flavorResources(instance.flavor);
+    for (const host of rankHosts(await this.placement.usages(passed.hosts), resources)) {
+      const driver = this.drivers.get(host)!;
+      const destination = { compute: host, node: host, host: (await driver.capacity()).hostIp };
+      const claimed = await this.db.transaction().execute(async (trx) => {
+        if (!(await this.placement.claimMove(trx, host, instance.uuid, migration.uuid, resources)))
+          return false;
+        await this.migrations.setDestination(trx, migration.id, destination);
+        return true;
+      });
+      // another claim took the room meanwhile: the next host
+      if (claimed) return host;
+    }
+    throw new NoValidHost(NOT_ENOUGH_HOSTS);
   }
 
   async place(
