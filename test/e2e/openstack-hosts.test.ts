@@ -1,6 +1,7 @@
 /**
  * End to end on `nimbus serve --fake-hosts 2` with the real clients: two hypervisors with
- * their usage, an anti-affinity group of two servers on two hosts, and the placement API
+ * their usage, an anti-affinity group of two servers on two hosts, a cold migration from
+ * one to the other, and the placement API
  * through osc-placement (`openstack resource provider …`, `allocation candidate list`).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -53,6 +54,23 @@ describe.skipIf(!haveClients)("several compute hosts with the real clients", () 
       expect(hv["vCPUs Used"]).toBe(1);
       expect(hv["Memory MB Used"]).toBe(128);
     }
+  }, 300_000);
+
+  it("server migrate --wait moves a server to the other host; server resize confirm ends it there", async () => {
+    const created = await demo.json(
+      ["server", "create", "--flavor", "m1.nano", "--image", IMAGE, "--wait", "e2e-migrant"],
+      120_000,
+    );
+    const before = (await admin.json(["server", "show", created.id]))["OS-EXT-SRV-ATTR:host"];
+    await admin.openstack(["server", "migrate", "--wait", created.id], 120_000);
+    const moved = await admin.json(["server", "show", created.id]);
+    expect(moved.status).toBe("VERIFY_RESIZE");
+    expect(moved["OS-EXT-SRV-ATTR:host"]).not.toBe(before);
+    await demo.openstack(["server", "resize", "confirm", created.id]);
+    const migrations = await admin.json(["server", "migration", "list", "--server", created.id]);
+    expect(migrations.map((m: Record<string, string>) => [m["Source Compute"], m["Dest Compute"]])).toEqual([
+      [before, moved["OS-EXT-SRV-ATTR:host"]],
+    ]);
   }, 300_000);
 
   it("osc-placement lists a provider per host, its usage, and where a flavor fits", async () => {
