@@ -88,6 +88,7 @@ export async function startNimbus(
     controlHost: os.hostname(),
     placement,
     zones: (computeHosts) => aggregates.availabilityZones(computeHosts),
+    computeBack: (host) => compute.events.cleanUpEvacuated(host),
   });
   const aggregates = new AggregateService(db, {
     hostExists: async (host) => (await hosts.computeOn(host)) !== undefined,
@@ -132,7 +133,11 @@ export async function startNimbus(
     adminProjectId: boot.admin.projectId,
     demoProjectId: boot.demo.projectId,
   });
-  for (const driver of fakeHosts) await adoptGuests(compute, network, driver);
+  for (const driver of fakeHosts) {
+    await adoptGuests(compute, network, driver);
+    // as nova-compute's init_host: what was evacuated from the host while it was away goes
+    await compute.events.cleanUpEvacuated(driver.hostname);
+  }
   await hosts.start();
 
   const authenticate = identity.authenticate.bind(identity);

@@ -30,6 +30,8 @@ const SINCE = {
   evacuateNoSharedStorage: "2.14",
   /** evacuate takes force (its schema ends at 2.67). */
   evacuateForce: "2.29",
+  /** an evacuated server arrives stopped. */
+  evacuateStopped: "2.95",
 } as const;
 
 /** oslo's bool_from_string for the values nova's boolean schema admits. */
@@ -324,6 +326,7 @@ export function serverActionRoutes(compute: ComputeService, more: readonly Actio
         await compute.moves.evacuate(call.auth, instance.uuid, {
           host,
           forced: host !== null && force !== false,
+          stopped: call.version.atLeast(SINCE.evacuateStopped),
         });
         if (call.version.atLeast(SINCE.evacuateNoSharedStorage)) return undefined;
         // before 2.14 nova answers the guest's new password: the one given, else one it made

@@ -113,6 +113,7 @@ export class HostService {
   readonly #now: () => Date;
   readonly #zones: ComputeZones;
   readonly #placement: Placement;
+  readonly #computeBack?: (host: string) => Promise<unknown>;
   /** The ids of the services this process runs and reports for. */
   #mine: number[] = [];
   #timer: NodeJS.Timeout | undefined;
@@ -120,8 +121,16 @@ export class HostService {
   constructor(
     db: Db,
     drivers: DriverRegistry,
-    options: { controlHost: string; placement: Placement; now?: () => Date; zones?: ComputeZones },
+    options: {
+      controlHost: string;
+      placement: Placement;
+      now?: () => Date;
+      zones?: ComputeZones;
+      /** Told when an operator lifts a compute host's forced down (it comes back). */
+      computeBack?: (host: string) => Promise<unknown>;
+    },
   ) {
+    this.#computeBack = options.computeBack;
     this.#db = db;
     this.#placement = options.placement;
     this.#repo = new ComputeHostRepository(db);
@@ -281,6 +290,7 @@ export class HostService {
   async update(service: Service, changes: ServiceChanges): Promise<Service> {
     this.#assertCompute(service.binary);
     await this.#apply(service.id, changes);
+    if (changes.forcedDown === false) await this.#computeBack?.(service.host);
     return (await this.find({ id: service.id })) ?? service;
   }
 
@@ -291,6 +301,7 @@ export class HostService {
     // nova looks the host up in its cell mappings first, which only compute hosts have
     if (!row) throw new NotFound(`Host '${host}' is not mapped to any cell`);
     await this.#apply(row.id, changes);
+    if (changes.forcedDown === false) await this.#computeBack?.(host);
   }
 
   /**

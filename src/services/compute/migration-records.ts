@@ -189,6 +189,11 @@ export class MigrationRecords {
     await this.#repo.update(id, changes, new Date().toISOString(), executor);
   }
 
+  /** Moves one migration, ended or not, to `status`. */
+  async setStatus(id: number, status: string): Promise<void> {
+    await this.#repo.update(id, { status }, new Date().toISOString());
+  }
+
   /** The server's newest migration that has not ended. */
   current(instanceUuid: string): Promise<MigrationRow | undefined> {
     return this.#repo.latest(instanceUuid, { except: ENDED });

@@ -171,4 +171,27 @@ export class HostEvents {
     const hosts = instances.flatMap((i) => (i.host ? [i.host] : []));
     return hosts.length === 0 ? new Map() : this.ops.ports.hosts.statuses(hosts);
   }
+
+  /**
+   * nova-compute's _destroy_evacuated_instances, when a host comes back (it starts, or an
+   * operator lifts its forced down): the guests evacuated from it are destroyed there,
+   * their claims on it freed, and their migrations completed.
+   */
+  async cleanUpEvacuated(host: string): Promise<number> {
+    const evacuated = await this.ops.migrations.list({
+      sourceCompute: host,
+      migrationType: "evacuation",
+      statuses: ["done"],
+      order: "id",
+    });
+    const driver = this.ops.drivers.get(host);
+    for (const migration of evacuated) {
+      if (driver && (await driver.powerState(migration.instance_uuid)) !== PowerState.NOSTATE) {
+        await driver.destroy(migration.instance_uuid);
+      }
+      await this.ops.placement.release(migration.uuid);
+      await this.ops.migrations.setStatus(migration.id, "completed");
+    }
+    return evacuated.length;
+  }
 }

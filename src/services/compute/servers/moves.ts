@@ -41,6 +41,8 @@ export interface EvacuateRequest {
   host: string | null;
   /** The named host bypasses the scheduler (before 2.29 always, from 2.29 with force). */
   forced: boolean;
+  /** 2.95: the server arrives stopped, whatever its state before. */
+  stopped: boolean;
 }
 
 /** Actions that change what a server runs as or where: resize (confirm, revert), rebuild, migrations. */
@@ -226,7 +228,7 @@ export class ServerMoves {
     try {
       await this.ops.accept(ctx, uuid, "evacuate", "evacuate", {
         kind: "evacuate",
-        payload: { host: req.host, forced: req.forced },
+        payload: { host: req.host, forced: req.forced, stopped: req.stopped },
       });
     } catch (error) {
       await this.ops.migrations.advance(uuid, "error");
