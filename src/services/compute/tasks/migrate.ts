@@ -84,16 +84,7 @@ export function coldMigrateTask(
             await destination.spawn(guest);
           // it keeps the power it had: a stopped server arrives stopped
           if (instance.powerState !== PowerState.RUNNING) await destination.powerOff(instance.uuid);
-          await s.network.bind(instance.uuid, destination.hostname);
-          const zones = await s.zones.of([destination.hostname]);
-          await s.set(instance.uuid, {
-            host: destination.hostname,
-            node: destination.hostname,
-            availability_zone: zones.get(destination.hostname) ?? instance.availabilityZone,
-            vm_state: VmState.RESIZED,
-            task_state: null,
-            power_state: await destination.powerState(instance.uuid),
-          });
+          await s.arrive(instance, destination, VmState.RESIZED);
           await migrations.advance(instance.uuid, "finished");
         });
         await s.finishAction(ctx);
@@ -199,16 +190,7 @@ export function evacuateTask(s: TaskSupport): TaskHandler<EvacuatePayload> {
           }
           const stopped = ctx.payload.stopped === true || instance.vmState === VmState.STOPPED;
           if (stopped) await destination.powerOff(instance.uuid);
-          await s.network.bind(instance.uuid, destination.hostname);
-          const zones = await s.zones.of([destination.hostname]);
-          await s.set(instance.uuid, {
-            host: destination.hostname,
-            node: destination.hostname,
-            availability_zone: zones.get(destination.hostname) ?? instance.availabilityZone,
-            vm_state: stopped ? VmState.STOPPED : VmState.ACTIVE,
-            task_state: null,
-            power_state: await destination.powerState(instance.uuid),
-          });
+          await s.arrive(instance, destination, stopped ? VmState.STOPPED : VmState.ACTIVE);
           await migrations.advance(instance.uuid, "done");
         });
         await s.finishAction(ctx);

@@ -206,17 +206,8 @@ async function revertMove(
     if (running && (await source.powerState(instance.uuid)) !== PowerState.RUNNING) {
       await source.powerOn(instance.uuid);
     }
-    await s.network.bind(instance.uuid, sourceHost);
     await s.placement.endMove(instance.uuid, migration.uuid, true);
-    const zones = await s.zones.of([sourceHost]);
-    await s.set(instance.uuid, {
-      host: sourceHost,
-      node: sourceHost,
-      availability_zone: zones.get(sourceHost) ?? instance.availabilityZone,
-      vm_state: settled(await source.powerState(instance.uuid)),
-      task_state: null,
-      power_state: await source.powerState(instance.uuid),
-    });
+    await s.arrive(instance, source, settled(await source.powerState(instance.uuid)));
     await s.migrations.advance(instance.uuid, "reverted");
   });
   await s.finishAction(ctx);

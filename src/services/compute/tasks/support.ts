@@ -171,6 +171,24 @@ export class TaskSupport {
     };
   }
 
+  /**
+   * A moved server is on `driver`'s host now: its ports bound there, that host's host, node
+   * and zone, `vmState` (task_state cleared) and the power state read back from it.
+   */
+  async arrive(instance: Instance, driver: Driver, vmState: string): Promise<void> {
+    const host = driver.hostname;
+    await this.network.bind(instance.uuid, host);
+    const zones = await this.zones.of([host]);
+    await this.set(instance.uuid, {
+      host,
+      node: host,
+      availability_zone: zones.get(host) ?? instance.availabilityZone,
+      vm_state: vmState,
+      task_state: null,
+      power_state: await driver.powerState(instance.uuid),
+    });
+  }
+
   /** Updates the server unless it was deleted meanwhile (then the task is cancelled). */
   async set(uuid: string, changes: InstanceUpdate): Promise<void> {
     const applied = await this.instances.update(this.db, uuid, changes, { notDeleted: true });
