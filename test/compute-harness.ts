@@ -8,6 +8,7 @@ import fs from "node:fs";
 import path from "node:path";
 import type { FastifyInstance } from "fastify";
 import type { DestinationStream } from "pino";
+import { expect } from "vitest";
 import { type Config, defaultConfig } from "../src/config.js";
 import { type Nimbus, startNimbus } from "../src/nimbus.js";
 import { BOOTSTRAP_IMAGE_ID } from "../src/services/image/bootstrap-image.js";
@@ -33,6 +34,13 @@ export function sample(relative: string): any {
 
 /** Sorted keys of an object, to compare a view's shape with a sample's. */
 export const keysOf = (o: object) => Object.keys(o).sort();
+
+/** nova's fault body for `status` with `message`, and nothing else. */
+export function expectFault(r: Response, status: number, message: string): void {
+  const key = { 400: "badRequest", 403: "forbidden", 404: "itemNotFound", 409: "conflictingRequest" }[status];
+  expect(r.status, r.text).toBe(status);
+  expect(r.json).toEqual({ [key ?? "computeFault"]: { code: status, message } });
+}
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 

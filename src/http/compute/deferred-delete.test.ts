@@ -5,13 +5,7 @@
  * a server whose build failed.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ComputeHarness, computeHarness, type Response } from "../../../test/compute-harness.js";
-
-function expectFault(r: Response, status: number, message: string) {
-  const key = { 403: "forbidden", 404: "itemNotFound", 409: "conflictingRequest" }[status];
-  expect(r.status, r.text).toBe(status);
-  expect(r.json).toEqual({ [key!]: { code: status, message } });
-}
+import { type ComputeHarness, computeHarness, expectFault } from "../../../test/compute-harness.js";
 
 async function states(h: ComputeHarness, id: string) {
   const s = await h.show(id);

@@ -8,8 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type ComputeHarness,
   computeHarness,
+  expectFault,
   IMAGE_ID,
-  type Response,
   SMALL,
   TINY,
 } from "../../../test/compute-harness.js";
@@ -19,11 +19,6 @@ beforeAll(async () => {
   h = await computeHarness();
 });
 afterAll(async () => h.close());
-
-function expectFault(r: Response, status: number, message: string) {
-  expect(r.status, r.text).toBe(status);
-  expect(r.json).toEqual({ badRequest: { code: status, message } });
-}
 
 const diskConfig = async (id: string) => (await h.show(id))["OS-DCF:diskConfig"];
 

@@ -6,7 +6,7 @@
  */
 import { hostname } from "node:os";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ComputeHarness, computeHarness, type Response } from "../../../test/compute-harness.js";
+import { type ComputeHarness, computeHarness, expectFault } from "../../../test/compute-harness.js";
 
 const HOST = hostname();
 
@@ -15,12 +15,6 @@ beforeAll(async () => {
   h = await computeHarness();
 });
 afterAll(async () => h.close());
-
-function expectFault(r: Response, status: number, message: string) {
-  const key = { 400: "badRequest", 403: "forbidden", 404: "itemNotFound", 409: "conflictingRequest" }[status];
-  expect(r.status, r.text).toBe(status);
-  expect(r.json).toEqual({ [key!]: { code: status, message } });
-}
 
 const evacuate = (id: string, body: object, version = "2.14", as: "admin" | "demo" = "admin") =>
   h.action(id, { evacuate: body }, { as, version });

@@ -11,7 +11,7 @@ import {
   type Caller,
   type ComputeHarness,
   computeHarness,
-  type Response,
+  expectFault,
 } from "../../../test/compute-harness.js";
 
 const HOST = hostname();
@@ -22,12 +22,6 @@ beforeAll(async () => {
   h = await computeHarness();
 });
 afterAll(async () => h.close());
-
-function expectFault(r: Response, status: number, message: string) {
-  const key = { 400: "badRequest", 403: "forbidden", 404: "itemNotFound", 409: "conflictingRequest" }[status];
-  expect(r.status, r.text).toBe(status);
-  expect(r.json).toEqual({ [key!]: { code: status, message } });
-}
 
 const invalidState = (action: string, id: string, attr: string, value: string) =>
   `Cannot '${action}' instance ${id} while it is in ${attr} ${value}`;
