@@ -347,6 +347,7 @@ describe("identity admin API", () => {
       "compute:nova",
       "image:glance",
       "network:neutron",
+      "placement:placement",
     ]);
     const endpoints = (
       await call(admin, "GET", `/endpoints?service_id=${services[2].id}&interface=public`)

@@ -82,6 +82,7 @@ describe("/identity/v3/auth", () => {
       "compute",
       "image",
       "network",
+      "placement",
     ]);
     expect(token.catalog[1]).toMatchObject({
       type: "compute",
@@ -243,7 +244,7 @@ describe("/identity/v3/auth", () => {
     expect(get.statusCode).toBe(200);
     expect(get.headers["x-subject-token"]).toBe(demo);
     expect(get.json().token).toMatchObject({ user: { name: "demo" }, project: { name: "demo" } });
-    expect(get.json().token.catalog).toHaveLength(4);
+    expect(get.json().token.catalog).toHaveLength(5);
     expect((await withToken("GET", admin, demo, "?nocatalog")).json().token).not.toHaveProperty("catalog");
 
     const head = await withToken("HEAD", admin, demo);
@@ -306,6 +307,7 @@ describe("/identity/v3/auth", () => {
       "nova",
       "glance",
       "neutron",
+      "placement",
     ]);
     expect(catalog.json().links.self).toBe("http://cloud.test:8774/identity/v3/auth/catalog");
 

@@ -3,13 +3,14 @@ import { buildCatalog } from "./catalog.js";
 import { expandRoles, impliedNames } from "./roles.js";
 
 describe("catalog", () => {
-  it("lists identity, compute, image and network in RegionOne on three interfaces at the public URL", () => {
+  it("lists identity, compute, image, network and placement in RegionOne on three interfaces at the public URL", () => {
     const catalog = buildCatalog("http://cloud.test:8774/");
     expect(catalog.map((s) => [s.type, s.name])).toEqual([
       ["identity", "keystone"],
       ["compute", "nova"],
       ["image", "glance"],
       ["network", "neutron"],
+      ["placement", "placement"],
     ]);
     const urls = Object.fromEntries(
       catalog.map((s) => [s.type, [...new Set(s.endpoints.map((e) => e.url))]]),
@@ -19,6 +20,7 @@ describe("catalog", () => {
       compute: ["http://cloud.test:8774/compute/v2.1"],
       image: ["http://cloud.test:8774/image"],
       network: ["http://cloud.test:8774/network"],
+      placement: ["http://cloud.test:8774/placement"],
     });
     for (const service of catalog) {
       expect(service.id).toMatch(/^[0-9a-f]{32}$/);
