@@ -45,6 +45,14 @@ export interface Config {
    * be restored) and it is deleted for good once this many seconds have passed.
    */
   reclaimInstanceIntervalSeconds: number;
+  /**
+   * nova's `allow_resize_to_same_host`: a resize may stay on the server's own host. nova's
+   * default is false; a process that runs one compute host defaults to true, as a
+   * single-node nova is configured, so that resize works there at all.
+   */
+  allowResizeToSameHost: boolean;
+  /** nova's `resize_confirm_window`: above 0, a resize waiting this long is confirmed by itself. */
+  resizeConfirmWindowSeconds: number;
   /** How many simulated compute hosts this process runs (each a nova-compute with its own hypervisor). */
   fakeHosts: number;
   /** The size of each simulated host (a `--fake-host-size` profile, or exact figures in the file). */
@@ -119,6 +127,8 @@ export function defaultConfig(overrides: Partial<Config> = {}): Config {
     authFailureWindowSeconds: overrides.authFailureWindowSeconds ?? 60,
     reclaimInstanceIntervalSeconds: overrides.reclaimInstanceIntervalSeconds ?? 0,
     fakeHosts: overrides.fakeHosts ?? 1,
+    allowResizeToSameHost: overrides.allowResizeToSameHost ?? (overrides.fakeHosts ?? 1) === 1,
+    resizeConfirmWindowSeconds: overrides.resizeConfirmWindowSeconds ?? 0,
     fakeHostCapacity: overrides.fakeHostCapacity ?? FAKE_HOST_SIZES.large!,
     fakeStepMs: overrides.fakeStepMs ?? 200,
     bodyLimitBytes: overrides.bodyLimitBytes ?? 1024 * 1024,

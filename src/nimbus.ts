@@ -111,6 +111,8 @@ export async function startNimbus(
   const engine = new TaskEngine(db, log, { secretBox: await openKeyFile(config.taskKeyFile) });
   const compute = new ComputeService(db, engine, ports, network, drivers, placement, {
     reclaimInstanceIntervalSeconds: config.reclaimInstanceIntervalSeconds,
+    allowResizeToSameHost: config.allowResizeToSameHost,
+    resizeConfirmWindowSeconds: config.resizeConfirmWindowSeconds,
   });
   registerComputeTasks(
     engine,
@@ -178,6 +180,9 @@ export async function startNimbus(
   compute.deletion.startReclaiming((error) =>
     log.error({ err: error }, "reclaiming soft-deleted servers failed"),
   );
+  compute.moves.startConfirming((error) =>
+    log.error({ err: error }, "confirming resizes past resize_confirm_window failed"),
+  );
   let url = config.publicUrl;
   if (options.listen !== false) {
     const address = await app.listen({ host: config.host, port: config.port });
@@ -206,6 +211,7 @@ export async function startNimbus(
     async close() {
       await app.close();
       compute.deletion.stopReclaiming();
+      compute.moves.stopConfirming();
       await engine.stop();
       hosts.stop();
       await db.destroy();

@@ -16,6 +16,8 @@ const KEYS: Array<keyof Config> = [
   "authFailureLimit",
   "authFailureWindowSeconds",
   "reclaimInstanceIntervalSeconds",
+  "allowResizeToSameHost",
+  "resizeConfirmWindowSeconds",
   "fakeHosts",
   "fakeHostCapacity",
   "fakeStepMs",

@@ -102,6 +102,22 @@ program
       .argParser(integer),
   )
   .addOption(
+    new Option(
+      "--allow-resize-to-same-host <bool>",
+      "a resize may stay on the server's own host (default true with one compute host, else false)",
+    )
+      .choices(["true", "false"])
+      .env("NIMBUS_ALLOW_RESIZE_TO_SAME_HOST"),
+  )
+  .addOption(
+    new Option(
+      "--resize-confirm-window <seconds>",
+      "above 0, resizes waiting this long are confirmed automatically (default 0)",
+    )
+      .env("NIMBUS_RESIZE_CONFIRM_WINDOW")
+      .argParser(integer),
+  )
+  .addOption(
     new Option("--lockout-failure-attempts <n>", "failed passwords that lock a user out (default 0: never)")
       .env("NIMBUS_LOCKOUT_FAILURE_ATTEMPTS")
       .argParser(integer),
@@ -160,6 +176,9 @@ program
       tokenTtlSeconds: options.tokenTtl,
       consoleTokenTtlSeconds: options.consoleTokenTtl,
       reclaimInstanceIntervalSeconds: options.reclaimInstanceInterval,
+      allowResizeToSameHost:
+        options.allowResizeToSameHost === undefined ? undefined : options.allowResizeToSameHost === "true",
+      resizeConfirmWindowSeconds: options.resizeConfirmWindow,
       lockoutFailureAttempts: options.lockoutFailureAttempts,
       lockoutDurationSeconds: options.lockoutDuration,
       authFailureLimit: options.authFailureLimit,

@@ -156,6 +156,8 @@ describe("resize to a smaller root disk", () => {
     expect(
       detail.json.instanceAction.events.map((e: { event: string; result: string }) => [e.event, e.result]),
     ).toEqual([
+      ["conductor_migrate_server", "Success"],
+      ["cold_migrate", "Success"],
       ["compute_prep_resize", "Success"],
       ["compute_resize_instance", "Error"],
     ]);

@@ -133,22 +133,25 @@ describe("a resize's claims", () => {
     (await h.call({ url: `/os-migrations?instance_uuid=${id}`, as: "admin", version: "2.59" })).json
       .migrations[0].uuid as string;
 
-  it("holds both flavors while it waits to be confirmed; confirm keeps the new, revert the old", async () => {
+  it("to the other host (nova's default with several): the new flavor held there, the old on the source by the migration", async () => {
     const id = await h.activeServer({
       name: "grow",
       server: { flavorRef: NANO, networks: "none" },
       version: "2.37",
     });
-    const host = await hostOf(id);
-    expect(await held(id)).toEqual({ [host]: { VCPU: 1, MEMORY_MB: 128, DISK_GB: 1 } });
+    const source = await hostOf(id);
+    const other = HOSTS.find((name) => name !== source)!;
+    expect(await held(id)).toEqual({ [source]: { VCPU: 1, MEMORY_MB: 128, DISK_GB: 1 } });
     expect((await h.action(id, { resize: { flavorRef: "84" } })).status).toBe(202); // m1.micro: 192 MiB
     await h.drain();
     const migration = await migrationOf(id);
-    expect(await held(id)).toEqual({ [host]: { VCPU: 1, MEMORY_MB: 192, DISK_GB: 1 } });
-    expect(await held(migration)).toEqual({ [host]: { VCPU: 1, MEMORY_MB: 128, DISK_GB: 1 } });
+    expect(await hostOf(id)).toBe(other);
+    expect(await held(id)).toEqual({ [other]: { VCPU: 1, MEMORY_MB: 192, DISK_GB: 1 } });
+    expect(await held(migration)).toEqual({ [source]: { VCPU: 1, MEMORY_MB: 128, DISK_GB: 1 } });
     expect((await h.action(id, { revertResize: null })).status).toBe(202);
     await h.drain();
-    expect(await held(id)).toEqual({ [host]: { VCPU: 1, MEMORY_MB: 128, DISK_GB: 1 } });
+    expect(await hostOf(id)).toBe(source);
+    expect(await held(id)).toEqual({ [source]: { VCPU: 1, MEMORY_MB: 128, DISK_GB: 1 } });
     expect(await held(migration)).toEqual({});
 
     expect((await h.action(id, { resize: { flavorRef: "84" } })).status).toBe(202);
@@ -156,7 +159,7 @@ describe("a resize's claims", () => {
     const second = await migrationOf(id);
     expect((await h.action(id, { confirmResize: null })).status).toBe(204);
     await h.drain();
-    expect(await held(id)).toEqual({ [host]: { VCPU: 1, MEMORY_MB: 192, DISK_GB: 1 } });
+    expect(await held(id)).toEqual({ [other]: { VCPU: 1, MEMORY_MB: 192, DISK_GB: 1 } });
     expect(await held(second)).toEqual({});
     await deleteAll([id]);
     expect(await held(id)).toEqual({});

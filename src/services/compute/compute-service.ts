@@ -24,6 +24,10 @@ import { ServerTags } from "./servers/tags.js";
 export interface ComputeOptions {
   /** nova's `reclaim_instance_interval`: above 0, DELETE soft-deletes (see servers/deletion.ts). */
   reclaimInstanceIntervalSeconds?: number;
+  /** nova's `allow_resize_to_same_host`: whether a resize may stay on the server's own host. */
+  allowResizeToSameHost?: boolean;
+  /** nova's `resize_confirm_window`: above 0, waiting resizes are confirmed after it (see servers/moves.ts). */
+  resizeConfirmWindowSeconds?: number;
 }
 
 /**
@@ -67,7 +71,10 @@ export class ComputeService {
     this.deletion = new ServerDeletion(ops, options.reclaimInstanceIntervalSeconds ?? 0);
     this.power = new ServerPower(ops);
     this.images = new ServerImages(ops);
-    this.moves = new ServerMoves(ops);
+    this.moves = new ServerMoves(ops, {
+      allowResizeToSameHost: options.allowResizeToSameHost ?? true,
+      resizeConfirmWindowSeconds: options.resizeConfirmWindowSeconds ?? 0,
+    });
     this.access = new ServerAccess(ops);
     this.interfaces = new ServerInterfaces(ops);
     this.metadata = new ServerMetadata(ops);

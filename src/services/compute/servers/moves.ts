@@ -1,7 +1,8 @@
+import { randomUUID } from "node:crypto";
 import type { Instance } from "../../../store/instance-record.js";
 import type { InstanceUpdate } from "../../../store/schema.js";
 import type { AuthContext } from "../../context.js";
-import { InvalidInput, NotFound } from "../../errors.js";
+import { Conflict, InvalidInput, NotFound } from "../../errors.js";
 import { compactIPv6 } from "../access-ip.js";
 import { MigrationType, requesterOf } from "../migration-records.js";
 import {
@@ -10,6 +11,7 @@ import {
   liveMigrationForcedTo,
   MigrationRefused,
 } from "../tasks/conductor.js";
+import { VmState } from "../vm-states.js";
 import { checkDiskConfig, type DiskConfig, inheritedDiskConfig } from "./disk-config.js";
 import { flavorSnapshot, generatePassword, type ServerOperations } from "./operations.js";
 
@@ -47,7 +49,71 @@ export interface EvacuateRequest {
 
 /** Actions that change what a server runs as or where: resize (confirm, revert), rebuild, migrations. */
 export class ServerMoves {
-  constructor(private readonly ops: ServerOperations) {}
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly ops: ServerOperations,
+    private readonly options: { allowResizeToSameHost: boolean; resizeConfirmWindowSeconds: number },
+  ) {}
+
+  /**
+   * nova's _poll_unconfirmed_resizes: each resize or cold migration onto a host this
+   * process runs that has waited in VERIFY_RESIZE (its migration finished) for longer
+   * than resize_confirm_window is confirmed, recorded as a confirmResize action of the
+   * server's owner (nova's periodic task acts with an admin context that names no user).
+   * A migration whose server is in ERROR, or no longer waits, goes to error; one whose
+   * server is being deleted or still finishing is left for the next round.
+   */
+  async confirmWaiting(now: Date = new Date()): Promise<number> {
+    const window = this.options.resizeConfirmWindowSeconds;
+    if (window <= 0) return 0;
+    const hosts = new Set(this.ops.drivers.hosts);
+    const waiting = await this.ops.migrations.list({
+      statuses: ["finished"],
+      changesBefore: new Date(now.getTime() - window * 1000).toISOString(),
+      order: "id",
+    });
+    let confirmed = 0;
+    for (const migration of waiting.filter((m) => m.dest_compute !== null && hosts.has(m.dest_compute))) {
+      const row = await this.ops.instances.row(this.ops.db, migration.instance_uuid);
+      if (row?.deleted !== 0) continue;
+      if (["deleting", "soft-deleting", "resize_finish"].includes(row.task_state ?? "")) continue;
+      if (row.vm_state !== VmState.RESIZED || row.task_state !== null) {
+        await this.ops.migrations.setStatus(migration.id, "error");
+        continue;
+      }
+      const owner: AuthContext = {
+        userId: row.user_id,
+        userName: "",
+        projectId: row.project_id,
+        projectName: null,
+        roles: ["admin"],
+        isAdmin: true,
+        requestId: `req-${randomUUID()}`,
+      };
+      await this.confirmResize(owner, row.uuid).then(
+        () => confirmed++,
+        // a confirm or revert the owner asked for meanwhile won the race
+        (error: unknown) => {
+          if (!(error instanceof Conflict)) throw error;
+        },
+      );
+    }
+    return confirmed;
+  }
+
+  /** Runs `confirmWaiting` every min(window, 60) s until stopped; nothing runs without a window. */
+  startConfirming(onError: (error: unknown) => void): void {
+    const window = this.options.resizeConfirmWindowSeconds;
+    if (window <= 0) return;
+    this.#timer = setInterval(() => this.confirmWaiting().catch(onError), Math.min(window, 60) * 1000);
+    this.#timer.unref();
+  }
+
+  stopConfirming(): void {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
 
   /**
    * A smaller root disk is accepted here, as nova's API accepts it: the host refuses it
@@ -73,7 +139,8 @@ export class ServerMoves {
     const snapshot = flavorSnapshot(flavor);
     await this.ops.accept(ctx, uuid, "resize", "resize", {
       kind: "resize",
-      payload: { requester: requesterOf(ctx) },
+      // nova's API decides it (its ignore_hosts): the scheduler then has the source or not
+      payload: { requester: requesterOf(ctx), sameHost: this.options.allowResizeToSameHost },
       changes: {
         old_flavor: JSON.stringify(instance.flavor),
         new_flavor: JSON.stringify(snapshot),

@@ -33,39 +33,19 @@ export class TaskSupport {
   readonly migrations: MigrationRecords;
 
   /**
-   * Places the server, as nova's scheduler and placement do: of the enabled, up compute
-   * hosts (in `zone` when one was asked for, or the one host named), those with room for
-   * its flavor, most free RAM first; the first whose claim succeeds takes it, in the
-   * transaction that gives the server its host, its zone and `changes`. Throws NoValidHost
-   * when none has room. Answers the host and its zone.
-   */
-  /**
-   * A resize on the server's own host: its old flavor stays held by the migration and the
-   * new one is claimed beside it; NoValidHost when the host has no room for both. A step
-   * run again after a crash finds the claim made and leaves it.
-   */
-  async claimResize(instance: Instance, migrationUuid: string, flavor: FlavorSnapshot): Promise<void> {
-    const host = instance.host ?? "";
-    if ((await this.placement.repo.allocationsOf(migrationUuid)).size > 0) return;
-    const resources = flavorResources(flavor);
-    const claimed = await this.db
-      .transaction()
-      .execute((trx) => this.placement.claimMove(trx, host, instance.uuid, migrationUuid, resources));
-    if (!claimed) throw new NoValidHost(NOT_ENOUGH_HOSTS);
-  }
-
-  /**
-   * The conductor's choice for a cold migration: of the enabled, up hosts other than the
-   * server's (in its pinned zone; only `requested` when one was named), those with room
-   * for its flavor, most free RAM first. The first whose claim succeeds is recorded as the
-   * migration's destination, in the transaction that moves the server's claims on its
-   * source to the migration and claims its flavor there for it. A step run again after a
-   * crash finds the destination recorded and keeps it. NoValidHost when none has room.
+   * The conductor's choice for a move: of the enabled, up hosts other than the server's
+   * (its own too with `includeSource`, nova's allow_resize_to_same_host for a resize; in
+   * its pinned zone; only `requested` when one was named), those with room for `flavor`
+   * (its own by default), most free RAM first. The first whose claim succeeds is recorded
+   * as the migration's destination, in the transaction that moves the server's claims on
+   * its source to the migration and claims the flavor there for it. A step run again after
+   * a crash finds the destination recorded and keeps it. NoValidHost when none has room.
    */
   async claimMigration(
     instance: Instance,
     migration: MigrationRow,
     requested: string | null,
+    options: { flavor?: FlavorSnapshot; includeSource?: boolean } = {},
   ): Promise<string> {
     if (migration.dest_compute && (await this.placement.repo.allocationsOf(migration.uuid)).size > 0) {
       return migration.dest_compute;
@@ -73,10 +53,10 @@ export class TaskSupport {
     const zones = await this.zones.of(this.drivers.hosts);
     const zone = instance.pinnedAvailabilityZone;
     const candidates = this.drivers.hosts.filter(
-      (h) => h !== instance.host && (zone === null || zones.get(h) === zone),
+      (h) => (options.includeSource || h !== instance.host) && (zone === null || zones.get(h) === zone),
     );
     const passed = await filterHosts(this.db, candidates, requested);
-    const resources = flavorResources(instance.flavor);
+    const resources = flavorResources(options.flavor ?? instance.flavor);
     for (const host of rankHosts(await this.placement.usages(passed.hosts), resources)) {
       const driver = this.drivers.get(host)!;
       const destination = { compute: host, node: host, host: (await driver.capacity()).hostIp };
@@ -92,6 +72,13 @@ export class TaskSupport {
     throw new NoValidHost(NOT_ENOUGH_HOSTS);
   }
 
+  /**
+   * Places the server, as nova's scheduler and placement do: of the enabled, up compute
+   * hosts (in `zone` when one was asked for, or the one host named), those with room for
+   * its flavor, most free RAM first; the first whose claim succeeds takes it, in the
+   * transaction that gives the server its host, its zone and `changes`. Throws NoValidHost
+   * when none has room. Answers the host and its zone.
+   */
   async place(
     uuid: string,
     requested: string | null,
