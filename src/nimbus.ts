@@ -163,7 +163,7 @@ export async function startNimbus(
       quotas: quota,
       projectExists: (id) => identity.projectExists(id),
       hosts,
-      hypervisors: new HypervisorService(db, hosts, drivers),
+      hypervisors: new HypervisorService(db, hosts, drivers, placement),
       usage: new TenantUsageService(db),
       aggregates,
       network,

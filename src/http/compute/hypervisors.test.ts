@@ -17,6 +17,9 @@ const MISSING = "00000000-0000-4000-8000-000000000000";
 const UPTIME = /^ \d{2}:\d{2}:\d{2} up .+, {2}load average: \d+\.\d{2}, \d+\.\d{2}, \d+\.\d{2}$/;
 const BASE = "http://localhost:80/compute/v2.1";
 
+/** nova's reserved_host_memory_mb: the host's own share of its memory. */
+const RESERVED_MB = 512;
+
 let h: ComputeHarness;
 beforeAll(async () => {
   h = await computeHarness();
@@ -47,7 +50,7 @@ describe("with no server on the host", () => {
     expect(keysOf(body.hypervisors[0])).toEqual(sampleKeys("hypervisors-list-resp.json"));
   });
 
-  it("reports the driver's capacity and no usage", async () => {
+  it("reports the driver's capacity, and as used only the memory nova reserves for the host", async () => {
     const [hyp] = (await get("/os-hypervisors/detail")).hypervisors;
     expect(keysOf(hyp)).toEqual(sampleKeys("hypervisors-detail-resp.json"));
     expect(hyp).toMatchObject({
@@ -57,9 +60,10 @@ describe("with no server on the host", () => {
       memory_mb: FAKE_CAPACITY.memoryMb,
       local_gb: FAKE_CAPACITY.localGb,
       vcpus_used: 0,
-      memory_mb_used: 0,
+      // nova's reserved_host_memory_mb, which its resource tracker counts as used
+      memory_mb_used: RESERVED_MB,
       local_gb_used: 0,
-      free_ram_mb: FAKE_CAPACITY.memoryMb,
+      free_ram_mb: FAKE_CAPACITY.memoryMb - RESERVED_MB,
       free_disk_gb: FAKE_CAPACITY.localGb,
       disk_available_least: FAKE_CAPACITY.localGb,
       running_vms: 0,
@@ -91,14 +95,14 @@ describe("with servers on the host", () => {
     await h.drain();
   });
 
-  it("counts the servers' flavors, stopped ones included (m1.tiny + m1.small)", async () => {
+  it("counts what the servers hold, stopped ones included (m1.tiny + m1.small)", async () => {
     const hyp = (await get("/os-hypervisors/detail")).hypervisors[0];
     // m1.tiny: 1 vCPU, 512 MB, 1 GB; m1.small: 1 vCPU, 2048 MB, 20 GB
     expect(hyp).toMatchObject({
       vcpus_used: 2,
-      memory_mb_used: 2560,
+      memory_mb_used: RESERVED_MB + 2560,
       local_gb_used: 21,
-      free_ram_mb: FAKE_CAPACITY.memoryMb - 2560,
+      free_ram_mb: FAKE_CAPACITY.memoryMb - RESERVED_MB - 2560,
       free_disk_gb: FAKE_CAPACITY.localGb - 21,
       running_vms: 2,
       current_workload: 0,
@@ -111,7 +115,7 @@ describe("with servers on the host", () => {
       count: 1,
       vcpus: FAKE_CAPACITY.vcpus,
       vcpus_used: 2,
-      memory_mb_used: 2560,
+      memory_mb_used: RESERVED_MB + 2560,
       running_vms: 2,
     });
   });
@@ -131,13 +135,17 @@ describe("with servers on the host", () => {
     await h.drain();
     expect((await h.show(servers[0]!)).status).toBe("VERIFY_RESIZE");
     const during = (await get("/os-hypervisors/detail")).hypervisors[0];
-    expect(during).toMatchObject({ vcpus_used: 3, memory_mb_used: 512 + 2048 + 2048, local_gb_used: 41 });
+    expect(during).toMatchObject({
+      vcpus_used: 3,
+      memory_mb_used: RESERVED_MB + 512 + 2048 + 2048,
+      local_gb_used: 41,
+    });
     expect(during.running_vms).toBe(2);
     await h.action(servers[0]!, { revertResize: null });
     await h.drain();
     expect((await get("/os-hypervisors/detail")).hypervisors[0]).toMatchObject({
       vcpus_used: 2,
-      memory_mb_used: 2560,
+      memory_mb_used: RESERVED_MB + 2560,
     });
   });
 

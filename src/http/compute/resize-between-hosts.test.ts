@@ -52,7 +52,7 @@ describe("resize with two hosts, nova's default", () => {
   });
   afterAll(async () => h.close());
 
-  const guest = (host: string, id: string) => h.nimbus.drivers.get(host)!;
+  const driver = (host: string) => h.nimbus.drivers.get(host)!;
 
   it("moves the server to the other host at its new size; confirm removes the old guest", async () => {
     const id = await boot(h, "grower");
@@ -64,9 +64,9 @@ describe("resize with two hosts, nova's default", () => {
     expect(moved.host).not.toBe(source);
     expect(moved.flavor).toBe("m1.micro");
     // the new guest booted with the new flavor's memory; the old one waits, off, on the source
-    expect(await guest(moved.host, id).consoleOutput(id)).toContain(`Memory: ${192 * 1024}K available`);
-    expect(await guest(moved.host, id).powerState(id)).toBe(PowerState.RUNNING);
-    expect(await guest(source, id).powerState(id)).toBe(PowerState.SHUTDOWN);
+    expect(await driver(moved.host).consoleOutput(id)).toContain(`Memory: ${192 * 1024}K available`);
+    expect(await driver(moved.host).powerState(id)).toBe(PowerState.RUNNING);
+    expect(await driver(source).powerState(id)).toBe(PowerState.SHUTDOWN);
     expect(await migrationOf(h, id)).toMatchObject({
       status: "finished",
       migration_type: "resize",
@@ -81,10 +81,23 @@ describe("resize with two hosts, nova's default", () => {
       ["compute_finish_resize", moved.host],
     ]);
 
+    // each hypervisor counts what is held on it: the old flavor, by the migration, on the source
+    const used = async () => {
+      const r = await h.call({ url: "/os-hypervisors/detail", as: "admin", version: "2.53" });
+      return Object.fromEntries(
+        r.json.hypervisors.map((hv: { hypervisor_hostname: string; memory_mb_used: number }) => [
+          hv.hypervisor_hostname,
+          hv.memory_mb_used - 512,
+        ]),
+      );
+    };
+    expect(await used()).toEqual({ [source]: 128, [moved.host]: 192 });
+
     expect((await h.action(id, { confirmResize: null })).status).toBe(204);
     await h.drain();
+    expect(await used()).toEqual({ [source]: 0, [moved.host]: 192 });
     expect(await placed(h, id)).toMatchObject({ status: "ACTIVE", host: moved.host, flavor: "m1.micro" });
-    expect(await guest(source, id).powerState(id)).toBe(PowerState.NOSTATE);
+    expect(await driver(source).powerState(id)).toBe(PowerState.NOSTATE);
     expect((await migrationOf(h, id)).status).toBe("confirmed");
   });
 
@@ -98,8 +111,8 @@ describe("resize with two hosts, nova's default", () => {
     expect((await h.action(id, { revertResize: null })).status).toBe(202);
     await h.drain();
     expect(await placed(h, id)).toMatchObject({ status: "ACTIVE", host: source, flavor: "m1.nano" });
-    expect(await guest(source, id).powerState(id)).toBe(PowerState.RUNNING);
-    expect(await guest(destination, id).powerState(id)).toBe(PowerState.NOSTATE);
+    expect(await driver(source).powerState(id)).toBe(PowerState.RUNNING);
+    expect(await driver(destination).powerState(id)).toBe(PowerState.NOSTATE);
     const shown = await h.show(id, { as: "admin", version: "2.47" });
     expect([shown.flavor.ram, shown["OS-EXT-STS:vm_state"]]).toEqual([128, "active"]);
     expect((await migrationOf(h, id)).status).toBe("reverted");
@@ -113,7 +126,7 @@ describe("resize with two hosts, nova's default", () => {
     await h.drain();
     const moved = await placed(h, id);
     expect(moved.status).toBe("VERIFY_RESIZE");
-    expect(await guest(moved.host, id).powerState(id)).toBe(PowerState.SHUTDOWN);
+    expect(await driver(moved.host).powerState(id)).toBe(PowerState.SHUTDOWN);
     expect((await h.action(id, { confirmResize: null })).status).toBe(204);
     await h.drain();
     expect((await placed(h, id)).status).toBe("SHUTOFF");

@@ -1,10 +1,11 @@
 import { ComputeHostRepository, type HostedInstanceRow } from "../../store/compute-host-repository.js";
 import type { Db } from "../../store/database.js";
-import type { FlavorSnapshot } from "../../store/instance-record.js";
+import type { ProviderUsage } from "../../store/placement-repository.js";
 import type { ComputeNodeRow } from "../../store/schema.js";
 import type { DriverRegistry } from "../../virt/registry.js";
 import { InvalidInput } from "../errors.js";
 import { Binary, type HostService, type Service } from "./host-service.js";
+import { type Placement, ResourceClass } from "./placement.js";
 import { VmState } from "./vm-states.js";
 
 /** A server on a hypervisor, as `with_servers` lists it. */
@@ -73,53 +74,36 @@ export class ComputeServiceUnavailable extends InvalidInput {
 /** The name nova gives an instance on its host (the server view's OS-EXT-SRV-ATTR:instance_name). */
 const instanceName = (uuid: string) => `instance-${uuid.slice(0, 8)}`;
 
-const RESIZING_TASKS = new Set(["resize_prep", "resize_migrating", "resize_migrated", "resize_finish"]);
-
 /** nova's vm_states.allow_resource_removal: a deleted or offloaded server holds nothing on its host. */
 const holdsResources = (row: HostedInstanceRow) =>
   row.vm_state !== VmState.DELETED &&
   !(row.vm_state === VmState.SHELVED_OFFLOADED && row.task_state !== "spawning");
 
 /**
- * The flavors a server holds on its host. A resize here keeps room for both sizes until it
- * is confirmed or reverted, as nova's resource tracker does for a same-host resize.
+ * Usage of a node as nova's resource tracker reports it: what placement has allocated on
+ * its provider (servers, and the migrations that hold a moving server's other flavor),
+ * plus the memory and disk reserved for the host itself; the servers on it for the
+ * counts of servers and of those with an operation under way.
  */
-function heldFlavors(row: HostedInstanceRow): FlavorSnapshot[] {
-  const flavor = JSON.parse(row.flavor) as FlavorSnapshot;
-  const resizing = row.vm_state === VmState.RESIZED || RESIZING_TASKS.has(row.task_state ?? "");
-  if (!resizing) return [flavor];
-  const next = row.new_flavor ? (JSON.parse(row.new_flavor) as FlavorSnapshot) : null;
-  const previous = row.old_flavor ? (JSON.parse(row.old_flavor) as FlavorSnapshot) : null;
-  const other = next && next.flavorid !== flavor.flavorid ? next : previous;
-  return other ? [flavor, other] : [flavor];
-}
-
-/** Usage of a node from the servers on it (nova's _update_usage; swap counts in whole GB). */
-export function usageOf(node: ComputeNodeRow, servers: HostedInstanceRow[]): HypervisorUsage {
-  let vcpusUsed = 0;
-  let memoryMbUsed = 0;
-  let localGbUsed = 0;
-  let currentWorkload = 0;
-  let runningVms = 0;
-  for (const row of servers) {
-    if (!holdsResources(row)) continue;
-    runningVms += 1;
-    if (row.task_state !== null) currentWorkload += 1;
-    for (const f of heldFlavors(row)) {
-      vcpusUsed += f.vcpus;
-      memoryMbUsed += f.memory_mb;
-      localGbUsed += f.root_gb + f.ephemeral_gb + Math.floor(f.swap / 1024);
-    }
-  }
+export function usageOf(
+  node: ComputeNodeRow,
+  provider: ProviderUsage | undefined,
+  servers: HostedInstanceRow[],
+): HypervisorUsage {
+  const used = (resourceClass: string) =>
+    (provider?.used.get(resourceClass) ?? 0) + (provider?.inventories.get(resourceClass)?.reserved ?? 0);
+  const held = servers.filter(holdsResources);
+  const memoryMbUsed = used(ResourceClass.MEMORY_MB);
+  const localGbUsed = used(ResourceClass.DISK_GB);
   const freeDiskGb = node.local_gb - localGbUsed;
   return {
-    vcpusUsed,
+    vcpusUsed: used(ResourceClass.VCPU),
     memoryMbUsed,
     localGbUsed,
     freeRamMb: node.memory_mb - memoryMbUsed,
     freeDiskGb,
-    currentWorkload,
-    runningVms,
+    currentWorkload: held.filter((row) => row.task_state !== null).length,
+    runningVms: held.length,
     // simulated disks take exactly what their flavors say: nothing is over-committed
     diskAvailableLeast: freeDiskGb,
   };
@@ -145,6 +129,7 @@ export class HypervisorService {
     db: Db,
     private readonly hosts: HostService,
     private readonly drivers: DriverRegistry,
+    private readonly placement: Placement,
   ) {
     this.#repo = new ComputeHostRepository(db);
   }
@@ -214,11 +199,14 @@ export class HypervisorService {
 
   async #build(nodes: ComputeNodeRow[], withServers: boolean): Promise<Hypervisor[]> {
     const hostNames = [...new Set(nodes.map((n) => n.host))];
-    const [services, hosted] = await Promise.all([
+    const [services, hosted, providers] = await Promise.all([
       this.hosts.list({ binary: Binary.COMPUTE }),
       this.#repo.instancesOn(hostNames),
+      this.placement.usages(hostNames),
     ]);
     const serviceOf = new Map(services.map((s) => [s.host, s]));
+    // a node's resource provider is named for it, as nova-compute's resource tracker names it
+    const providerOf = new Map(providers.map((p) => [p.name, p]));
     const out: Hypervisor[] = [];
     for (const node of nodes) {
       const service = serviceOf.get(node.host);
@@ -236,7 +224,7 @@ export class HypervisorService {
         vcpus: node.vcpus,
         memoryMb: node.memory_mb,
         localGb: node.local_gb,
-        ...usageOf(node, servers),
+        ...usageOf(node, providerOf.get(node.hypervisor_hostname), servers),
         service,
         servers: withServers ? servers.map((row) => ({ uuid: row.uuid, name: instanceName(row.uuid) })) : [],
       });
