@@ -1,4 +1,4 @@
-import type { Generated, Insertable, Selectable, Updateable } from "kysely";
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from "kysely";
 
 /** Table types for Kysely. Mirrors migrations/; booleans are 0/1, JSON columns are text. */
 export interface Database {
@@ -362,6 +362,13 @@ export interface MigrationTable {
   project_id: string;
   created_at: string;
   updated_at: string | null;
+  /** A live migration's copy so far, in bytes (0022); null before it starts. PostgreSQL answers bigints as text. */
+  memory_total: ColumnType<number | string | null, number | null | undefined, number | null>;
+  memory_processed: ColumnType<number | string | null, number | null | undefined, number | null>;
+  memory_remaining: ColumnType<number | string | null, number | null | undefined, number | null>;
+  disk_total: ColumnType<number | string | null, number | null | undefined, number | null>;
+  disk_processed: ColumnType<number | string | null, number | null | undefined, number | null>;
+  disk_remaining: ColumnType<number | string | null, number | null | undefined, number | null>;
 }
 export type MigrationRow = Selectable<MigrationTable>;
 export type MigrationUpdate = Updateable<MigrationTable>;

@@ -83,6 +83,26 @@ export interface GuestDiagnostics {
   memory_details: { maximum: number | null; used: number | null };
 }
 
+/** How far a live migration's copy has come, in bytes (nova's migration memory_* and disk_* fields). */
+export interface LiveMigrationProgress {
+  memoryTotalBytes: number;
+  memoryProcessedBytes: number;
+  memoryRemainingBytes: number;
+  diskTotalBytes: number;
+  diskProcessedBytes: number;
+  diskRemainingBytes: number;
+}
+
+/** How a live migration's copy runs and reports. */
+export interface LiveMigrationOptions {
+  /** The disk is copied too (nova's block migration); otherwise both hosts share its storage. */
+  blockMigration: boolean;
+  /** Told as the copy advances; awaited, so a slow listener slows the copy instead of piling up reports. */
+  onProgress?(progress: LiveMigrationProgress): Promise<void> | void;
+  /** Aborting it stops the copy (nova's live_migration_abort): the guest runs on here, the destination keeps nothing. */
+  signal?: AbortSignal;
+}
+
 /**
  * A hypervisor on one host. Every call acts on the host and resolves when the host has
  * done it; the power state is read back from the host, never assumed. Guests outlive
@@ -131,6 +151,21 @@ export interface Driver {
   unrescue(uuid: string): Promise<void>;
   /** Sets the root/administrator password inside the running guest (a guest agent's work). */
   setAdminPassword(uuid: string, password: string): Promise<void>;
+  /**
+   * Copies the guest, running or paused, to `destination` while it runs (nova's
+   * live_migration): resolves once it runs there as it ran here. The guest on this host
+   * stays until it is destroyed (nova's cleanup after post_live_migration), so that the
+   * caller decides, durably, which host the server is on. Rejects when aborted or failed,
+   * the guest still here and nothing left on the destination. One call rather than nova's
+   * prepare / migrate / post split: ports, claims and cleanup are the compute task's work,
+   * done with the other operations; only the copy needs both hosts at once.
+   */
+  liveMigrate(uuid: string, destination: Driver, options: LiveMigrationOptions): Promise<void>;
+  /**
+   * Makes a live migration from this host converge now (nova's live_migration_force_complete:
+   * the guest is paused while the rest is copied); nothing when none runs.
+   */
+  liveMigrationForceComplete(uuid: string): Promise<void>;
   /** The whole console log. */
   consoleOutput(uuid: string): Promise<string>;
   /**

@@ -283,7 +283,11 @@ export function serverActionRoutes(compute: ComputeService, more: readonly Actio
       status: 202,
       handler: async (call) => {
         const instance = await compute.get(call.auth, call.params.id!);
-        const b = call.body as { host: string | null; force?: boolean | string };
+        const b = call.body as {
+          host: string | null;
+          force?: boolean | string;
+          block_migration?: boolean | string;
+        };
         const host = b.host;
         authorize(
           call.auth,
@@ -300,6 +304,7 @@ export function serverActionRoutes(compute: ComputeService, more: readonly Actio
           host,
           force,
           waitForChecks: !call.version.atLeast(SINCE.liveMigrateAsync),
+          blockMigration: b.block_migration === "auto" ? "auto" : isTrue(b.block_migration ?? false),
         });
       },
     },

@@ -25,10 +25,9 @@ function stateConflict(error: InstanceInvalidState, action: string, serverId: st
 }
 
 /**
- * A server's live migrations in progress (2.23) and the operations on one: force it to
- * complete (2.22) and abort it (2.24). nimbus runs one compute host, so its live
- * migrations are refused before they start: the list is empty, a migration is never in
- * progress, and these answer nova's refusals for that.
+ * A server's live migrations in progress (2.23), with their copy's progress, and the
+ * operations on one: force it to complete (2.22) and abort it (2.24; 2.65 also while
+ * queued or preparing), with nova's refusals for a migration unknown or in another state.
  */
 export function serverMigrationRoutes(compute: ComputeService): Array<RouteDef | ActionRouteDef> {
   const path = "/servers/{server_id}/migrations";

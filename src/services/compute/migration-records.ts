@@ -3,11 +3,11 @@ import type { Transaction } from "kysely";
 import type { Db } from "../../store/database.js";
 import { InstanceActionRepository } from "../../store/instance-action-repository.js";
 import type { Instance } from "../../store/instance-record.js";
-import { InstanceRepository } from "../../store/instance-repository.js";
 import { type MigrationFilter, MigrationRepository } from "../../store/migration-repository.js";
-import type { Database, MigrationRow } from "../../store/schema.js";
+import type { Database, MigrationRow, MigrationUpdate } from "../../store/schema.js";
 import type { TaskContext } from "../../tasks/engine.js";
 import type { Driver } from "../../virt/driver.js";
+import type { DriverRegistry } from "../../virt/registry.js";
 import type { AuthContext } from "../context.js";
 import { Conflict, InvalidInput, NotFound } from "../errors.js";
 import { checkGuard } from "./state-machine.js";
@@ -113,13 +113,14 @@ const ABORT_GUARD = { vmStates: "any", taskStates: ["migrating"], launched: true
 export class MigrationRecords {
   readonly #db: Db;
   readonly #repo: MigrationRepository;
-  readonly #instances: InstanceRepository;
   readonly #actions: InstanceActionRepository;
+  /** The hosts a force_complete reaches (nova's RPC to the source compute). */
+  readonly #drivers: DriverRegistry | undefined;
 
-  constructor(db: Db) {
+  constructor(db: Db, drivers?: DriverRegistry) {
     this.#db = db;
+    this.#drivers = drivers;
     this.#repo = new MigrationRepository(db);
-    this.#instances = new InstanceRepository(db);
     this.#actions = new InstanceActionRepository(db);
   }
 
@@ -194,6 +195,36 @@ export class MigrationRecords {
     await this.#repo.update(id, { status }, new Date().toISOString());
   }
 
+  /**
+   * Moves a live migration on to `status` unless the API cancelled it meanwhile (abort):
+   * false then, and nothing changed.
+   */
+  async moveOn(id: number, status: string): Promise<boolean> {
+    const result = await this.#db
+      .updateTable("migrations")
+      .set({ status, updated_at: new Date().toISOString() })
+      .where("id", "=", id)
+      .where("status", "<>", "cancelled")
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+
+  /** Records `changes` on one migration (a live migration's source node, its progress). */
+  async update(id: number, changes: MigrationUpdate): Promise<void> {
+    await this.#repo.update(id, changes, new Date().toISOString());
+  }
+
+  /** One migration of the server by its id. */
+  byId(instanceUuid: string, id: number): Promise<MigrationRow | undefined> {
+    return this.#repo.ofInstance(instanceUuid, id);
+  }
+
+  /** The server's newest live migration, in any status, if it was made at `since` or later. */
+  async liveMigrationSince(instanceUuid: string, since: string): Promise<MigrationRow | undefined> {
+    const latest = await this.#repo.latest(instanceUuid, { type: MigrationType.LIVE_MIGRATION });
+    return latest && latest.created_at >= since ? latest : undefined;
+  }
+
   /** The server's newest migration that has not ended. */
   current(instanceUuid: string): Promise<MigrationRow | undefined> {
     return this.#repo.latest(instanceUuid, { except: ENDED });
@@ -230,11 +261,10 @@ export class MigrationRecords {
   // ---- operations on a live migration ---------------------------------------------
 
   /**
-   * Forces a running live migration to complete (2.22). Refused as nova refuses it: a
-   * locked server or one not ACTIVE and MIGRATING (409), no such migration of the server
-   * (MigrationNotFoundForInstance), a migration not running (InvalidMigrationState).
-   * nimbus's live migrations never reach "running" (it moves no server between hosts), so
-   * a migration that did would have nothing to speed up: the request is only recorded.
+   * Forces a running live migration to complete (2.22): its source host makes the copy
+   * converge at once (nova's compute live_migration_force_complete). Refused as nova
+   * refuses it: a locked server or one not ACTIVE and MIGRATING (409), no such migration of
+   * the server (MigrationNotFoundForInstance), a migration not running (InvalidMigrationState).
    */
   async forceComplete(ctx: AuthContext, instance: Instance, id: string): Promise<void> {
     checkGuard(guarded(instance), FORCE_COMPLETE_GUARD, "force_complete", ctx);
@@ -249,14 +279,17 @@ export class MigrationRecords {
       "live_migration_force_complete",
       "compute_live_migration_force_complete",
     );
+    const source = migration.source_compute ? this.#drivers?.get(migration.source_compute) : undefined;
+    await source?.liveMigrationForceComplete(instance.uuid);
   }
 
   /**
    * Aborts a live migration (2.24): "running" ones, and from 2.65 "queued" and "preparing"
    * ones too. Refused as nova refuses it: a locked server or one not MIGRATING (409), no
    * such migration of the server (MigrationNotFoundForInstance), another status
-   * (InvalidMigrationState). An aborted migration ends "cancelled" and the server keeps
-   * its vm_state, as nova's compute leaves them.
+   * (InvalidMigrationState). The migration is marked cancelled, durably; its task sees it
+   * (before its next step, or at the copy's next round) and rolls the move back, the
+   * server staying on its source as it was (tasks/live-migrate.ts).
    */
   async abort(ctx: AuthContext, instance: Instance, id: string, allowQueued: boolean): Promise<void> {
     checkGuard(guarded(instance), ABORT_GUARD, "abort live migration", ctx);
@@ -266,15 +299,15 @@ export class MigrationRecords {
     if (!allowed.includes(migration.status)) {
       throw new InvalidMigrationState(id, instance.uuid, migration.status, "abort live migration");
     }
-    const now = new Date().toISOString();
-    const applied = await this.#instances.update(
-      this.#db,
-      instance.uuid,
-      { task_state: null },
-      { taskState: "migrating", notDeleted: true },
-    );
-    if (!applied) throw new Conflict(`Instance ${instance.uuid} changed state meanwhile; try again.`);
-    await this.#repo.update(migration.id, { status: "cancelled" }, now);
+    const cancelled = await this.#db
+      .updateTable("migrations")
+      .set({ status: "cancelled", updated_at: new Date().toISOString() })
+      .where("id", "=", migration.id)
+      .where("status", "in", allowed)
+      .executeTakeFirst();
+    if (Number(cancelled.numUpdatedRows) === 0) {
+      throw new Conflict(`Migration ${id} of instance ${instance.uuid} changed state meanwhile; try again.`);
+    }
     await this.#record(ctx, instance, "live_migration_cancel", "compute_live_migration_abort");
   }
 

@@ -8,6 +8,7 @@ import type {
   GuestNic,
   GuestSpec,
   HostCapacity,
+  LiveMigrationOptions,
   SerialSession,
   Vif,
 } from "../driver.js";
@@ -24,6 +25,17 @@ interface FakeGuest {
   /** When it last booted (ms since the epoch). */
   bootedAt?: number;
 }
+
+/** A live migration leaving this host: force_complete settles it. */
+interface OutgoingMigration {
+  forced: boolean;
+  force: () => void;
+}
+
+/** How many rounds a fake live migration's copy takes, each one step long. */
+export const LIVE_MIGRATION_ROUNDS = 10;
+
+const MiB = 1024 * 1024;
 
 export interface FakeDriverOptions {
   hostname: string;
@@ -64,7 +76,8 @@ export function uptimeLine(now: Date, upSeconds: number, load: number[]): string
 /**
  * A simulated hypervisor: guests are records in memory, every operation takes
  * `stepMs`, and a guest writes a console log as a real one would. Guests whose spec
- * carries `nimbus-fake-fail` in their name fail to spawn, to exercise the error paths.
+ * carries `nimbus-fake-fail` in their name fail to spawn, and those with
+ * `nimbus-fake-migration-fail` fail their live migrations half-way, to exercise the error paths.
  */
 export class FakeDriver implements Driver {
   readonly name = "fake";
@@ -74,6 +87,7 @@ export class FakeDriver implements Driver {
   /** The ports plugged in on this host, by server: kept apart from the guests, as a host's bridge ports are. */
   readonly #vifs = new Map<string, Map<string, Vif>>();
   readonly #capacity: HostCapacity;
+  readonly #outgoing = new Map<string, OutgoingMigration>();
 
   constructor(options: FakeDriverOptions) {
     this.hostname = options.hostname;
@@ -236,6 +250,84 @@ export class FakeDriver implements Driver {
     await this.#step();
     if (guest.power !== PowerState.RUNNING) throw new Error(`guest ${uuid} is not running`);
     this.#log(guest, "guest agent: administrator password changed");
+  }
+
+  /**
+   * The copy takes LIVE_MIGRATION_ROUNDS steps, each copying a share of the guest's memory
+   * (and of its root disk in a block migration) and reporting it. Meanwhile the destination
+   * holds a paused incoming guest, as libvirt's does; at the switch-over it takes the
+   * guest's power and console. Only between fake hosts.
+   */
+  async liveMigrate(uuid: string, destination: Driver, options: LiveMigrationOptions): Promise<void> {
+    const guest = this.#guest(uuid);
+    if (!(destination instanceof FakeDriver) || destination === this) {
+      throw new Error(`fake driver: cannot live migrate from ${this.hostname} to ${destination.hostname}`);
+    }
+    const { signal } = options;
+    signal?.throwIfAborted();
+    let force = () => {};
+    const forced = new Promise<void>((resolve) => {
+      force = resolve;
+    });
+    const job: OutgoingMigration = {
+      forced: false,
+      force: () => {
+        job.forced = true;
+        force();
+      },
+    };
+    this.#outgoing.set(uuid, job);
+    const incoming: FakeGuest = {
+      spec: guest.spec,
+      power: PowerState.PAUSED,
+      console: [...guest.console],
+      sinks: new Set(),
+      bootedAt: guest.bootedAt,
+    };
+    destination.#guests.set(uuid, incoming);
+    const memory = guest.spec.memoryMb * MiB;
+    const disk = options.blockMigration ? guest.spec.rootGb * 1024 * MiB : 0;
+    try {
+      for (let round = 1; round <= LIVE_MIGRATION_ROUNDS; round++) {
+        if (!job.forced && this.#stepMs > 0) {
+          await Promise.race([sleep(this.#stepMs, undefined, { signal }), forced]);
+        }
+        signal?.throwIfAborted();
+        const share = job.forced ? 1 : round / LIVE_MIGRATION_ROUNDS;
+        if (share >= 0.5 && guest.spec.name.includes("nimbus-fake-migration-fail")) {
+          throw new Error("fake driver: live migration failed as requested by the server name");
+        }
+        const copied = { memory: Math.floor(memory * share), disk: Math.floor(disk * share) };
+        await options.onProgress?.({
+          memoryTotalBytes: memory,
+          memoryProcessedBytes: copied.memory,
+          memoryRemainingBytes: memory - copied.memory,
+          diskTotalBytes: disk,
+          diskProcessedBytes: copied.disk,
+          diskRemainingBytes: disk - copied.disk,
+        });
+        if (share === 1) break;
+      }
+      signal?.throwIfAborted();
+    } catch (error) {
+      if (destination.#guests.get(uuid) === incoming) destination.#guests.delete(uuid);
+      throw error;
+    } finally {
+      this.#outgoing.delete(uuid);
+    }
+    incoming.power = guest.power;
+    destination.#log(
+      incoming,
+      `live migration from ${this.hostname} completed${job.forced ? " (forced)" : ""}`,
+    );
+  }
+
+  async liveMigrationForceComplete(uuid: string): Promise<void> {
+    const job = this.#outgoing.get(uuid);
+    if (!job) return;
+    const guest = this.#guests.get(uuid);
+    if (guest) this.#log(guest, "paused for the live migration's last copy");
+    job.force();
   }
 
   /** A serial port only: the fake guest's console is its boot log, there is no display. */

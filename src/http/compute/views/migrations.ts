@@ -65,23 +65,26 @@ const OS_MIGRATION_FIELDS: Field[] = [
   { key: "project_id", min: "2.80", value: (m) => m.project_id },
 ];
 
+/** A byte count as the store answers it (PostgreSQL's bigints come as text); null until the copy reports. */
+const bytes = (value: number | string | null) => (value === null ? null : Number(value));
+
 /**
- * GET /servers/{id}/migrations[/{id}] (2.23): a live migration with its progress, which
- * nimbus never has to report (its live migrations do not run), so the byte counts are
- * null; uuid from 2.59, user_id and project_id from 2.80.
+ * GET /servers/{id}/migrations[/{id}] (2.23): a live migration with its progress, as the
+ * source host last reported its copy (null before it starts; /os-migrations shows none);
+ * uuid from 2.59, user_id and project_id from 2.80.
  */
 const SERVER_MIGRATION_FIELDS: Field[] = [
   { key: "created_at", value: (m) => time(m.created_at) },
   { key: "dest_compute", host: true, value: (m) => m.dest_compute },
   { key: "dest_host", host: true, value: (m) => m.dest_host },
   { key: "dest_node", host: true, value: (m) => m.dest_node },
-  { key: "disk_processed_bytes", value: () => null },
-  { key: "disk_remaining_bytes", value: () => null },
-  { key: "disk_total_bytes", value: () => null },
+  { key: "disk_processed_bytes", value: (m) => bytes(m.disk_processed) },
+  { key: "disk_remaining_bytes", value: (m) => bytes(m.disk_remaining) },
+  { key: "disk_total_bytes", value: (m) => bytes(m.disk_total) },
   { key: "id", value: (m) => m.id },
-  { key: "memory_processed_bytes", value: () => null },
-  { key: "memory_remaining_bytes", value: () => null },
-  { key: "memory_total_bytes", value: () => null },
+  { key: "memory_processed_bytes", value: (m) => bytes(m.memory_processed) },
+  { key: "memory_remaining_bytes", value: (m) => bytes(m.memory_remaining) },
+  { key: "memory_total_bytes", value: (m) => bytes(m.memory_total) },
   { key: "server_uuid", value: (m) => m.instance_uuid },
   { key: "source_compute", host: true, value: (m) => m.source_compute },
   { key: "source_node", host: true, value: (m) => m.source_node },

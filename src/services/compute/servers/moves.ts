@@ -5,13 +5,9 @@ import type { AuthContext } from "../../context.js";
 import { Conflict, InvalidInput, NotFound } from "../../errors.js";
 import { compactIPv6 } from "../access-ip.js";
 import { MigrationType, requesterOf } from "../migration-records.js";
-import {
-  type LiveMigrationTarget,
-  liveMigrationDestination,
-  liveMigrationForcedTo,
-  MigrationRefused,
-} from "../tasks/conductor.js";
+import type { LiveMigratePayload } from "../tasks/live-migrate.js";
 import { VmState } from "../vm-states.js";
+import { awaitConductor } from "./conductor-wait.js";
 import { checkDiskConfig, type DiskConfig, inheritedDiskConfig } from "./disk-config.js";
 import { flavorSnapshot, generatePassword, type ServerOperations } from "./operations.js";
 
@@ -36,6 +32,8 @@ export interface LiveMigrationRequest {
   force: boolean | null;
   /** Before 2.34 the API answers the conductor's refusal itself (400). */
   waitForChecks: boolean;
+  /** As the request gave it: true, false, or "auto" (2.25). */
+  blockMigration?: boolean | "auto";
 }
 
 export interface EvacuateRequest {
@@ -245,33 +243,26 @@ export class ServerMoves {
   }
 
   /**
-   * Live migration. Before 2.34 the API waited for the conductor's checks and answered a
-   * refusal with 400 (`waitForChecks`); from 2.34 it answers 202 and the task fails.
+   * Live migration (tasks/live-migrate.ts). Before 2.34 the API waits for the conductor's
+   * checks and answers a refusal with 400 (`waitForChecks`); from 2.34 it answers 202 and
+   * a refusal puts the server back as it was.
    */
   async liveMigrate(ctx: AuthContext, uuid: string, req: LiveMigrationRequest): Promise<void> {
-    const instance = await this.ops.get(ctx, uuid);
+    await this.ops.get(ctx, uuid);
     await this.ops.guard(ctx, uuid, "os-migrateLive");
     if (req.host !== null && !this.ops.drivers.hosts.includes(req.host)) {
       throw new InvalidInput(`Compute host ${req.host} could not be found.`);
     }
     // nova forces a named host unless force is false (2.30+): the scheduler is bypassed
-    const target: LiveMigrationTarget = { host: req.host, forced: req.host !== null && req.force !== false };
-    if (req.waitForChecks) {
-      try {
-        liveMigrationDestination(uuid, instance.host, this.ops.drivers.hosts, target);
-      } catch (error) {
-        if (!(error instanceof MigrationRefused)) throw error;
-        const forced = liveMigrationForcedTo(target);
-        await this.ops.migrations.begin(instance, MigrationType.LIVE_MIGRATION, requesterOf(ctx), forced);
-        await this.ops.migrations.advance(instance.uuid, "error");
-        await this.ops.recordRefusal(ctx, instance, "live-migration", "conductor_migrate_server", error);
-        throw new InvalidInput(error.message);
-      }
-    }
-    await this.ops.accept(ctx, uuid, "os-migrateLive", "live-migration", {
-      kind: "live_migrate",
-      payload: { ...target, requester: requesterOf(ctx) },
-    });
+    const payload: LiveMigratePayload = {
+      host: req.host,
+      forced: req.host !== null && req.force !== false,
+      blockMigration: req.blockMigration,
+      requester: requesterOf(ctx),
+      sync: req.waitForChecks,
+    };
+    await this.ops.accept(ctx, uuid, "os-migrateLive", "live-migration", { kind: "live_migrate", payload });
+    if (req.waitForChecks) await awaitConductor(this.ops, ctx, uuid, "conductor_migrate_server");
   }
 
   /**

@@ -69,7 +69,7 @@ export class ServerOperations {
   ) {
     this.instances = new InstanceRepository(db);
     this.actions = new InstanceActionRepository(db);
-    this.migrations = new MigrationRecords(db);
+    this.migrations = new MigrationRecords(db, drivers);
   }
 
   /** A server the caller may see: own project, or any for admin. Deleted servers are not found unless asked for. */

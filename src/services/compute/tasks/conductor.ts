@@ -2,9 +2,8 @@ import { hostname } from "node:os";
 import type { Destination } from "../migration-records.js";
 
 /**
- * What nova's conductor and scheduler decide for the live migrations and evacuations of a
- * server, which nimbus does not carry out yet: where it may go, answered with nova's
- * refusals. (A cold migration's destination is chosen with placement: TaskSupport.)
+ * nova's conductor's refusals of moves, worded as its exceptions are. (A move's destination
+ * is chosen with placement: TaskSupport.claimMigration.)
  */
 
 /** The host named in events that nova's conductor records (it runs in this process). */
@@ -42,21 +41,49 @@ export function liveMigrationForcedTo(target: LiveMigrationTarget): Destination 
   return target.host !== null && target.forced ? { compute: target.host, node: null, host: null } : undefined;
 }
 
-/**
- * nova's LiveMigrationTask: a forced host is only checked not to be the source; otherwise
- * the scheduler picks among the other hosts (only the requested one, when there is one).
- */
-export function liveMigrationDestination(
-  uuid: string,
-  source: string | null,
-  hosts: readonly string[],
-  target: LiveMigrationTarget,
-): string {
-  if (target.host !== null && target.forced) {
-    if (target.host === source) throw new UnableToMigrateToSelf(uuid, target.host);
-    return target.host;
+export class ComputeServiceUnavailable extends MigrationRefused {
+  constructor(host: string) {
+    super(`Compute service of ${host} is unavailable at this time.`);
   }
-  const destination = hosts.find((h) => h !== source && (target.host === null || h === target.host));
-  if (destination === undefined) throw new NoValidHost(NOT_ENOUGH_HOSTS);
-  return destination;
+}
+
+export class InvalidHypervisorType extends MigrationRefused {
+  constructor() {
+    // sic: nova's message has lost its type
+    super("The supplied hypervisor type of is invalid.");
+  }
+}
+
+export class DestinationHypervisorTooOld extends MigrationRefused {
+  constructor() {
+    super("The instance requires a newer hypervisor version than has been provided.");
+  }
+}
+
+/** nova's InstanceInvalidState of the conductor: a live migration needs a running or paused guest. */
+export class InstanceNotLive extends MigrationRefused {
+  constructor(uuid: string, state: string) {
+    super(
+      `Instance ${uuid} in power_state ${state}. Cannot live migrate while the instance is in this state.`,
+    );
+  }
+}
+
+/** The host named with force has no room (nova's claim_resources_on_destination). */
+export function noRoomOn(uuid: string, host: string): NoValidHost {
+  return new NoValidHost(
+    `Unable to move instance ${uuid} to host ${host}. There is not enough capacity on the host for the instance.`,
+  );
+}
+
+/**
+ * nova's _check_compatible_with_source_hypervisor: the same hypervisor type, and a
+ * destination no older than the source.
+ */
+export function checkCompatibleHypervisors(
+  source: { hypervisorType: string; hypervisorVersion: number },
+  destination: { hypervisorType: string; hypervisorVersion: number },
+): void {
+  if (source.hypervisorType !== destination.hypervisorType) throw new InvalidHypervisorType();
+  if (source.hypervisorVersion > destination.hypervisorVersion) throw new DestinationHypervisorTooOld();
 }

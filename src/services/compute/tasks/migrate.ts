@@ -1,20 +1,11 @@
 import type { MigrationRow } from "../../../store/schema.js";
 import type { TaskHandler } from "../../../tasks/engine.js";
 import { PowerState } from "../../../virt/power-state.js";
-import { MigrationRecords, MigrationType, type Requester, requesterIn } from "../migration-records.js";
+import { type MigrationRecords, MigrationType, type Requester, requesterIn } from "../migration-records.js";
 import { VmState } from "../vm-states.js";
-import {
-  CONDUCTOR_HOST,
-  type LiveMigrationTarget,
-  liveMigrationDestination,
-  liveMigrationForcedTo,
-  NoValidHost,
-} from "./conductor.js";
+import { CONDUCTOR_HOST, NoValidHost } from "./conductor.js";
 import { revertTaskState } from "./revert.js";
 import type { TaskSupport } from "./support.js";
-
-/** What a move would need and nimbus does not do yet: carry a guest from one host to another. */
-const NO_MOVES = "moving a server between compute hosts is not supported by nimbus yet";
 
 /**
  * migrate (cold), as nova's conductor and computes do it: the conductor picks another host
@@ -116,36 +107,6 @@ async function migrationOf(migrations: MigrationRecords, uuid: string): Promise<
   const migration = await migrations.current(uuid);
   if (!migration) throw new Error(`instance ${uuid} has no migration under way`);
   return migration;
-}
-
-/**
- * os-migrateLive from 2.34, where the API answers 202 before the conductor's checks: a
- * refusal (no other host, or the server's own host forced) puts the server back as it
- * was (MIGRATING → its status before), with the fault recorded and the action failed.
- * Its migration record goes from accepted to error.
- */
-export function liveMigrateTask(
-  s: TaskSupport,
-): TaskHandler<LiveMigrationTarget & { requester?: Requester }> {
-  const migrations = new MigrationRecords(s.db);
-  return {
-    kind: "live_migrate",
-    steps: [
-      async (ctx) => {
-        const instance = await s.instance(ctx);
-        await s.event(ctx, "conductor_live_migrate_instance", CONDUCTOR_HOST, async () => {
-          const forced = liveMigrationForcedTo(ctx.payload);
-          await migrations.begin(instance, MigrationType.LIVE_MIGRATION, requesterIn(ctx, instance), forced);
-          liveMigrationDestination(instance.uuid, instance.host, s.drivers.hosts, ctx.payload);
-          throw new Error(NO_MOVES);
-        });
-      },
-    ],
-    async onFailure(ctx, error) {
-      await revertTaskState(s, ctx, error);
-      if (ctx.task.instance_uuid) await migrations.advance(ctx.task.instance_uuid, "error");
-    },
-  };
 }
 
 /** Where an evacuation may go, as the API passed it, and how the server arrives (2.95: stopped). */
