@@ -31,10 +31,13 @@ import { InstanceNetworking } from "./services/network/instance-networking.js";
 import { NeutronService } from "./services/network/neutron-service.js";
 import { QuotaService } from "./services/quota/quota-service.js";
 import { type Db, openDatabase } from "./store/database.js";
+import type { FlavorSnapshot, Instance } from "./store/instance-record.js";
 import { redactedUrl } from "./store/postgres.js";
 import { TaskEngine } from "./tasks/engine.js";
 import { openKeyFile } from "./tasks/key-file.js";
+import type { GuestSpec } from "./virt/driver.js";
 import { FakeDriver } from "./virt/fake/driver.js";
+import { PowerState } from "./virt/power-state.js";
 import { DriverRegistry } from "./virt/registry.js";
 
 /** A running nimbus: its HTTP server, the services behind it and the task engine. */
@@ -239,22 +242,42 @@ async function adoptGuests(
 ): Promise<void> {
   const rows = await compute.instances.onHost(driver.hostname);
   for (const instance of rows) {
-    driver.adopt(
-      {
-        uuid: instance.uuid,
-        name: instance.name,
-        hostname: instance.hostname,
-        imageRef: instance.imageRef,
-        vcpus: instance.flavor.vcpus,
-        memoryMb: instance.flavor.memory_mb,
-        rootGb: instance.flavor.root_gb,
-        userData: instance.userData,
-        keyData: instance.keyData,
-        addresses: instance.addresses.filter((a) => a.type === "fixed").map((a) => a.address),
-      },
-      instance.powerState as never,
-    );
+    driver.adopt({ ...guestOf(instance), ...sizeOf(instance.flavor) }, instance.powerState as never);
     await network.replug(instance.uuid, driver.hostname);
     await compute.placement.heal(driver.hostname, instance.uuid, flavorResources(instance.flavor));
   }
+  // a move away from this host that has not ended left the server's old guest here, off
+  // (as a real host keeps its disk): confirm removes it, revert starts it again
+  const moves = await compute.migrations.list({ host: driver.hostname, order: "id" });
+  for (const move of moves) {
+    if (move.source_compute !== driver.hostname || MOVE_ENDED.has(move.status)) continue;
+    const instance = await compute.instances.get(move.instance_uuid);
+    if (!instance || instance.host === driver.hostname || instance.launchedAt === null) continue;
+    driver.adopt(
+      { ...guestOf(instance), ...sizeOf(instance.oldFlavor ?? instance.flavor) },
+      PowerState.SHUTDOWN,
+    );
+  }
 }
+
+/** The migration statuses after which no guest of the move is left on its source. */
+const MOVE_ENDED = new Set(["confirmed", "reverted", "error", "failed", "cancelled", "completed"]);
+
+/** A server's guest as its host runs it, without its size (see sizeOf). */
+function guestOf(instance: Instance): Omit<GuestSpec, "vcpus" | "memoryMb" | "rootGb"> {
+  return {
+    uuid: instance.uuid,
+    name: instance.name,
+    hostname: instance.hostname,
+    imageRef: instance.imageRef,
+    userData: instance.userData,
+    keyData: instance.keyData,
+    addresses: instance.addresses.filter((a) => a.type === "fixed").map((a) => a.address),
+  };
+}
+
+const sizeOf = (flavor: FlavorSnapshot) => ({
+  vcpus: flavor.vcpus,
+  memoryMb: flavor.memory_mb,
+  rootGb: flavor.root_gb,
+});
