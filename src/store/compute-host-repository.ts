@@ -1,4 +1,5 @@
 import type { Transaction } from "kysely";
+import { chunks } from "./batch.js";
 import { type Db, fitsInteger } from "./database.js";
 import type { ComputeNodeRow, Database, ServiceRow } from "./schema.js";
 
@@ -51,6 +52,26 @@ export class ComputeHostRepository {
     return query.executeTakeFirst();
   }
 
+  /** The services `binary` on `hosts`, not deleted, in id order. */
+  async servicesOn(
+    hosts: readonly string[],
+    binary: string,
+    executor: Executor = this.db,
+  ): Promise<ServiceRow[]> {
+    const out: ServiceRow[] = [];
+    for (const chunk of chunks([...new Set(hosts)])) {
+      const rows = await executor
+        .selectFrom("services")
+        .selectAll()
+        .where("host", "in", chunk)
+        .where("binary", "=", binary)
+        .where("deleted_at", "is", null)
+        .execute();
+      out.push(...rows);
+    }
+    return out.sort((a, b) => a.id - b.id);
+  }
+
   /** The service `binary` on `host`, not deleted. */
   async serviceOn(host: string, binary: string, executor: Executor = this.db) {
     return executor
@@ -83,6 +104,31 @@ export class ComputeHostRepository {
       .execute();
   }
 
+  /** insertService for many, a statement per 500. */
+  async insertServices(
+    executor: Executor,
+    rows: ReadonlyArray<{ uuid: string; host: string; binary: string; now: string }>,
+  ): Promise<void> {
+    for (const chunk of chunks(rows)) {
+      await executor
+        .insertInto("services")
+        .values(
+          chunk.map((row) => ({
+            uuid: row.uuid,
+            host: row.host,
+            binary: row.binary,
+            disabled_reason: null,
+            last_seen_up: row.now,
+            report_count: 1,
+            created_at: row.now,
+            updated_at: row.now,
+            deleted_at: null,
+          })),
+        )
+        .execute();
+    }
+  }
+
   /** Changes a service's flags; returns false when it was deleted meanwhile. */
   async updateService(
     id: number,
@@ -98,15 +144,19 @@ export class ComputeHostRepository {
     return Number(result.numUpdatedRows) === 1;
   }
 
-  /** One report of the services a process runs: nova's report_state. */
+  /**
+   * One report of the services a process runs: nova's report_state. A statement per 500
+   * services, each its own short write, so that claims are not held up behind 10,000 rows.
+   */
   async heartbeat(ids: number[], now: string): Promise<void> {
-    if (ids.length === 0) return;
-    await this.db
-      .updateTable("services")
-      .set((eb) => ({ report_count: eb("report_count", "+", 1), last_seen_up: now, updated_at: now }))
-      .where("id", "in", ids)
-      .where("deleted_at", "is", null)
-      .execute();
+    for (const chunk of chunks(ids)) {
+      await this.db
+        .updateTable("services")
+        .set((eb) => ({ report_count: eb("report_count", "+", 1), last_seen_up: now, updated_at: now }))
+        .where("id", "in", chunk)
+        .where("deleted_at", "is", null)
+        .execute();
+    }
   }
 
   async deleteService(id: number, now: string): Promise<void> {
@@ -139,6 +189,57 @@ export class ComputeHostRepository {
         oc.column("hypervisor_hostname").doUpdateSet({ host, ...capacity, updated_at: now }),
       )
       .execute();
+  }
+
+  /** saveNode for many, a statement per 500. */
+  async saveNodes(
+    executor: Executor,
+    nodes: ReadonlyArray<
+      { uuid: string; host: string; hypervisorHostname: string; now: string } & NodeCapacity
+    >,
+  ): Promise<void> {
+    for (const chunk of chunks(nodes)) {
+      await executor
+        .insertInto("compute_nodes")
+        .values(
+          chunk.map(({ uuid, host, hypervisorHostname, now, ...capacity }) => ({
+            uuid,
+            host,
+            hypervisor_hostname: hypervisorHostname,
+            ...capacity,
+            created_at: now,
+            updated_at: now,
+          })),
+        )
+        .onConflict((oc) =>
+          oc.column("hypervisor_hostname").doUpdateSet((eb) => ({
+            host: eb.ref("excluded.host"),
+            hypervisor_type: eb.ref("excluded.hypervisor_type"),
+            hypervisor_version: eb.ref("excluded.hypervisor_version"),
+            vcpus: eb.ref("excluded.vcpus"),
+            memory_mb: eb.ref("excluded.memory_mb"),
+            local_gb: eb.ref("excluded.local_gb"),
+            cpu_info: eb.ref("excluded.cpu_info"),
+            host_ip: eb.ref("excluded.host_ip"),
+            updated_at: eb.ref("excluded.updated_at"),
+          })),
+        )
+        .execute();
+    }
+  }
+
+  /** The uuid of each node of these hypervisors, by hypervisor hostname. */
+  async nodeUuids(executor: Executor, hypervisorHostnames: readonly string[]): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    for (const chunk of chunks(hypervisorHostnames)) {
+      const rows = await executor
+        .selectFrom("compute_nodes")
+        .select(["hypervisor_hostname", "uuid"])
+        .where("hypervisor_hostname", "in", chunk)
+        .execute();
+      for (const r of rows) out.set(r.hypervisor_hostname, r.uuid);
+    }
+    return out;
   }
 
   /** Nodes in id order, after `afterId`, at most `limit` (nova's compute_node_get_all_by_pagination). */

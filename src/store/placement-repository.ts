@@ -1,8 +1,28 @@
 import type { Transaction } from "kysely";
+import { chunks } from "./batch.js";
 import type { Db } from "./database.js";
-import type { Database, ResourceProviderRow } from "./schema.js";
+import type { Database, InventoryRow, ResourceProviderRow } from "./schema.js";
 
 type Executor = Db | Transaction<Database>;
+
+const MEMORY_MB = "MEMORY_MB";
+
+/** How much of a class may be used: (total - reserved) x allocation_ratio, as placement computes it. */
+export function capacityOf(inventory: Inventory): number {
+  return Math.floor((inventory.total - inventory.reserved) * inventory.allocationRatio);
+}
+
+function inventoryOf(i: InventoryRow): Inventory {
+  return {
+    resourceClass: i.resource_class,
+    total: i.total,
+    reserved: i.reserved,
+    minUnit: i.min_unit,
+    maxUnit: i.max_unit,
+    stepSize: i.step_size,
+    allocationRatio: Number(i.allocation_ratio),
+  };
+}
 
 /** What a provider has of one resource class. */
 export interface Inventory {
@@ -29,26 +49,63 @@ export class PlacementRepository {
 
   /** Creates the provider `name` (with `uuid`) or finds it; answers its id. */
   async saveProvider(trx: Executor, provider: { uuid: string; name: string; now: string }): Promise<number> {
-    await trx
-      .insertInto("resource_providers")
-      .values({ uuid: provider.uuid, name: provider.name, created_at: provider.now, updated_at: null })
-      .onConflict((oc) => oc.column("name").doNothing())
-      .execute();
-    const row = await trx
-      .selectFrom("resource_providers")
-      .select("id")
-      .where("name", "=", provider.name)
-      .executeTakeFirstOrThrow();
-    return row.id;
+    return (await this.saveProviders(trx, [provider], provider.now)).get(provider.name)!;
   }
 
-  /** Replaces the provider's inventories with `inventories`. */
+  /** saveProvider for many, in a few statements: the id of each by name. */
+  async saveProviders(
+    trx: Executor,
+    providers: ReadonlyArray<{ uuid: string; name: string }>,
+    now: string,
+  ): Promise<Map<string, number>> {
+    const ids = new Map<string, number>();
+    for (const chunk of chunks(providers)) {
+      await trx
+        .insertInto("resource_providers")
+        .values(chunk.map((p) => ({ uuid: p.uuid, name: p.name, created_at: now, updated_at: null })))
+        .onConflict((oc) => oc.column("name").doNothing())
+        .execute();
+      const rows = await trx
+        .selectFrom("resource_providers")
+        .select(["id", "name"])
+        .where(
+          "name",
+          "in",
+          chunk.map((p) => p.name),
+        )
+        .execute();
+      for (const r of rows) ids.set(r.name, r.id);
+    }
+    return ids;
+  }
+
+  /**
+   * Replaces the provider's inventories with `inventories`: each keeps what the provider's
+   * allocations of its class already use, and the provider's free RAM follows.
+   */
   async setInventories(trx: Executor, providerId: number, inventories: readonly Inventory[]): Promise<void> {
-    await trx.deleteFrom("inventories").where("resource_provider_id", "=", providerId).execute();
-    if (inventories.length === 0) return;
-    await trx
-      .insertInto("inventories")
-      .values(
+    await this.setInventoriesOf(trx, [{ providerId, inventories }]);
+  }
+
+  /** setInventories for many providers, in a few statements (a process registering 10,000 hosts). */
+  async setInventoriesOf(
+    trx: Executor,
+    providers: ReadonlyArray<{ providerId: number; inventories: readonly Inventory[] }>,
+  ): Promise<void> {
+    for (const chunk of chunks(providers)) {
+      const ids = chunk.map((p) => p.providerId);
+      const used = await trx
+        .selectFrom("allocations")
+        .select((eb) => ["resource_provider_id", "resource_class", eb.fn.sum<number>("used").as("used")])
+        .where("resource_provider_id", "in", ids)
+        .groupBy(["resource_provider_id", "resource_class"])
+        .execute();
+      // PostgreSQL sums to a bigint string
+      const usedOf = new Map(
+        used.map((u) => [`${u.resource_provider_id}/${u.resource_class}`, Number(u.used)]),
+      );
+      await trx.deleteFrom("inventories").where("resource_provider_id", "in", ids).execute();
+      const rows = chunk.flatMap(({ providerId, inventories }) =>
         inventories.map((i) => ({
           resource_provider_id: providerId,
           resource_class: i.resourceClass,
@@ -58,9 +115,28 @@ export class PlacementRepository {
           max_unit: i.maxUnit,
           step_size: i.stepSize,
           allocation_ratio: i.allocationRatio,
+          capacity: capacityOf(i),
+          used: usedOf.get(`${providerId}/${i.resourceClass}`) ?? 0,
         })),
-      )
-      .execute();
+      );
+      if (rows.length > 0) await trx.insertInto("inventories").values(rows).execute();
+      // the free RAM of each: grouped by value, so equal hosts take one statement
+      const byFree = new Map<number, number[]>();
+      for (const { providerId } of chunk) {
+        const memory = rows.find(
+          (r) => r.resource_provider_id === providerId && r.resource_class === MEMORY_MB,
+        );
+        const free = memory ? memory.capacity - memory.used : 0;
+        byFree.set(free, [...(byFree.get(free) ?? []), providerId]);
+      }
+      for (const [free, providerIds] of byFree) {
+        await trx
+          .updateTable("resource_providers")
+          .set({ free_memory_mb: free })
+          .where("id", "in", providerIds)
+          .execute();
+      }
+    }
   }
 
   /**
@@ -79,36 +155,21 @@ export class PlacementRepository {
   /** The inventories and current use of the named providers (all of them without names). */
   async usages(names?: readonly string[], executor: Executor = this.db): Promise<ProviderUsage[]> {
     if (names?.length === 0) return [];
-    let providers = executor.selectFrom("resource_providers").select(["id", "name"]);
+    let providers = executor.selectFrom("resource_providers").select(["id", "name"]).orderBy("id", "asc");
     if (names) providers = providers.where("name", "in", names);
     const rows = await providers.execute();
     if (rows.length === 0) return [];
-    const ids = rows.map((r) => r.id);
-    const [inventories, used] = await Promise.all([
-      executor.selectFrom("inventories").selectAll().where("resource_provider_id", "in", ids).execute(),
-      executor
-        .selectFrom("allocations")
-        .select((eb) => ["resource_provider_id", "resource_class", eb.fn.sum<number>("used").as("used")])
-        .where("resource_provider_id", "in", ids)
-        .groupBy(["resource_provider_id", "resource_class"])
-        .execute(),
-    ]);
     const byId = new Map<number, ProviderUsage>(
       rows.map((r) => [r.id, { providerId: r.id, name: r.name, inventories: new Map(), used: new Map() }]),
     );
-    for (const i of inventories) {
-      byId.get(i.resource_provider_id)!.inventories.set(i.resource_class, {
-        resourceClass: i.resource_class,
-        total: i.total,
-        reserved: i.reserved,
-        minUnit: i.min_unit,
-        maxUnit: i.max_unit,
-        stepSize: i.step_size,
-        allocationRatio: Number(i.allocation_ratio),
-      });
+    let inventories = executor.selectFrom("inventories").selectAll();
+    if (names) inventories = inventories.where("resource_provider_id", "in", [...byId.keys()]);
+    for (const i of await inventories.execute()) {
+      const usage = byId.get(i.resource_provider_id);
+      if (!usage) continue;
+      usage.inventories.set(i.resource_class, inventoryOf(i));
+      if (i.used > 0) usage.used.set(i.resource_class, i.used);
     }
-    // PostgreSQL sums to a bigint string
-    for (const u of used) byId.get(u.resource_provider_id)!.used.set(u.resource_class, Number(u.used));
     return [...byId.values()];
   }
 
@@ -117,8 +178,12 @@ export class PlacementRepository {
     await trx.updateTable("allocations").set({ consumer_id: to }).where("consumer_id", "=", from).execute();
   }
 
+  /**
+   * Records what the consumer holds on the provider, and adds it to the provider's use
+   * (and takes its RAM off the provider's free RAM) in the same transaction.
+   */
   async allocate(
-    trx: Executor,
+    trx: Transaction<Database>,
     providerId: number,
     consumerId: string,
     resources: Readonly<Record<string, number>>,
@@ -133,12 +198,58 @@ export class PlacementRepository {
         used,
         created_at: now,
       }));
-    if (rows.length > 0) await trx.insertInto("allocations").values(rows).execute();
+    if (rows.length === 0) return;
+    await trx.insertInto("allocations").values(rows).execute();
+    await this.#count(trx, rows, 1);
   }
 
-  /** Drops everything the consumer holds, on every provider. */
+  /** Drops everything the consumer holds, on every provider, and gives it back to their free room. */
   async release(consumerId: string, executor: Executor = this.db): Promise<void> {
-    await executor.deleteFrom("allocations").where("consumer_id", "=", consumerId).execute();
+    if (!executor.isTransaction) {
+      return this.db.transaction().execute((trx) => this.release(consumerId, trx));
+    }
+    // what this transaction deleted, not what it read: a release racing another frees once
+    const gone = await executor
+      .deleteFrom("allocations")
+      .where("consumer_id", "=", consumerId)
+      .returning(["resource_provider_id", "resource_class", "used"])
+      .execute();
+    await this.#count(executor, gone, -1);
+  }
+
+  /** Adds (`sign` 1) or takes back (-1) allocations from their providers' use and free RAM. */
+  async #count(
+    trx: Executor,
+    rows: ReadonlyArray<{ resource_provider_id: number; resource_class: string; used: number }>,
+    sign: 1 | -1,
+  ): Promise<void> {
+    const sums = new Map<string, { providerId: number; resourceClass: string; used: number }>();
+    for (const r of rows) {
+      const key = `${r.resource_provider_id}/${r.resource_class}`;
+      const sum = sums.get(key) ?? {
+        providerId: r.resource_provider_id,
+        resourceClass: r.resource_class,
+        used: 0,
+      };
+      sum.used += r.used * sign;
+      sums.set(key, sum);
+    }
+    for (const { providerId, resourceClass, used } of sums.values()) {
+      if (used === 0) continue;
+      await trx
+        .updateTable("inventories")
+        .set((eb) => ({ used: eb("used", "+", used) }))
+        .where("resource_provider_id", "=", providerId)
+        .where("resource_class", "=", resourceClass)
+        .execute();
+      if (resourceClass === MEMORY_MB) {
+        await trx
+          .updateTable("resource_providers")
+          .set((eb) => ({ free_memory_mb: eb("free_memory_mb", "-", used) }))
+          .where("id", "=", providerId)
+          .execute();
+      }
+    }
   }
 
   /** What the consumer holds, by provider name and resource class. */

@@ -547,6 +547,8 @@ export interface ResourceProviderTable {
   generation: Generated<number>;
   created_at: string;
   updated_at: string | null;
+  /** What is left of its MEMORY_MB (0021), kept by every claim and release: the RAM weigher's key. */
+  free_memory_mb: Generated<number>;
 }
 
 export type ResourceProviderRow = Selectable<ResourceProviderTable>;
@@ -561,7 +563,13 @@ export interface InventoryTable {
   max_unit: number;
   step_size: number;
   allocation_ratio: number;
+  /** (total - reserved) x allocation_ratio, rounded down (0021). */
+  capacity: Generated<number>;
+  /** What the provider's allocations of the class sum to (0021), kept by every claim and release. */
+  used: Generated<number>;
 }
+
+export type InventoryRow = Selectable<InventoryTable>;
 
 /** What a consumer (a server, or a migration during a move) holds of a provider's class. */
 export interface AllocationTable {

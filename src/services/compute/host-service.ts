@@ -89,10 +89,9 @@ export async function filterHosts(
   requested: string | null,
   now = new Date(),
 ): Promise<HostChoice> {
-  const wanted = new Set(candidates.filter((h) => requested === null || h === requested));
-  const services = (await new ComputeHostRepository(db).services()).filter(
-    (s) => s.binary === Binary.COMPUTE && wanted.has(s.host),
-  );
+  const wanted = candidates.filter((h) => requested === null || h === requested);
+  // the candidates' own rows, by (host, binary): the work follows the candidates, not the cloud
+  const services = await new ComputeHostRepository(db).servicesOn(wanted, Binary.COMPUTE);
   const enabled = services.filter((s) => s.disabled === 0);
   if (enabled.length === 0) return { hosts: [], reason: "" };
   const up = enabled.filter((s) => isUp(s, now)).map((s) => s.host);
@@ -182,38 +181,52 @@ export class HostService {
       });
     }
     const ids = await this.#db.transaction().execute(async (trx) => {
-      const out: number[] = [];
-      for (const [host, binary] of wanted) {
-        let row = await this.#repo.serviceOn(host, binary, trx);
-        if (!row) {
-          await this.#repo.insertService(trx, { uuid: randomUUID(), host, binary, now });
-          row = await this.#repo.serviceOn(host, binary, trx);
+      // a few statements per 500 hosts, not a few per host: 10,000 hosts register in seconds
+      const hosts = [...new Set(wanted.map(([host]) => host))];
+      const find = async () => {
+        const found = new Map<string, number>();
+        for (const binary of new Set(wanted.map(([, b]) => b))) {
+          for (const row of await this.#repo.servicesOn(hosts, binary, trx)) {
+            const key = `${row.host}\n${row.binary}`;
+            if (!found.has(key)) found.set(key, row.id);
+          }
         }
-        out.push(row!.id);
-      }
-      for (const [host, capacity] of capacities) {
-        await this.#repo.saveNode(trx, {
-          uuid: randomUUID(),
-          host,
-          hypervisorHostname: host,
-          now,
-          ...capacity,
-        });
-        // the node's resource provider, as nova-compute's resource tracker reports it
-        const node = await this.#repo.nodeOn(trx, host);
-        await this.#placement.register(
+        return found;
+      };
+      let found = await find();
+      const missing = wanted.filter(([host, binary]) => !found.has(`${host}\n${binary}`));
+      if (missing.length > 0) {
+        await this.#repo.insertServices(
           trx,
-          {
-            uuid: node.uuid,
-            name: host,
-            vcpus: capacity.vcpus,
-            memoryMb: capacity.memory_mb,
-            localGb: capacity.local_gb,
-          },
-          now,
+          missing.map(([host, binary]) => ({ uuid: randomUUID(), host, binary, now })),
         );
+        found = await find();
       }
-      return out;
+      const nodes = [...capacities].map(([host, capacity]) => ({
+        uuid: randomUUID(),
+        host,
+        hypervisorHostname: host,
+        now,
+        ...capacity,
+      }));
+      await this.#repo.saveNodes(trx, nodes);
+      // each node's resource provider, as nova-compute's resource tracker reports it
+      const uuids = await this.#repo.nodeUuids(
+        trx,
+        nodes.map((n) => n.hypervisorHostname),
+      );
+      await this.#placement.registerAll(
+        trx,
+        [...capacities].map(([host, capacity]) => ({
+          uuid: uuids.get(host)!,
+          name: host,
+          vcpus: capacity.vcpus,
+          memoryMb: capacity.memory_mb,
+          localGb: capacity.local_gb,
+        })),
+        now,
+      );
+      return wanted.map(([host, binary]) => found.get(`${host}\n${binary}`)!);
     });
     this.#mine = ids;
     await this.heartbeat();

@@ -1,7 +1,12 @@
 import type { Transaction } from "kysely";
 import type { Db } from "../../store/database.js";
 import type { FlavorSnapshot } from "../../store/instance-record.js";
-import { type Inventory, PlacementRepository, type ProviderUsage } from "../../store/placement-repository.js";
+import {
+  capacityOf,
+  type Inventory,
+  PlacementRepository,
+  type ProviderUsage,
+} from "../../store/placement-repository.js";
 import type { Database } from "../../store/schema.js";
 
 /** The resource classes a compute node reports and a flavor asks for. */
@@ -49,10 +54,7 @@ export function flavorResources(
   };
 }
 
-/** How much of a class may be used: (total - reserved) x allocation_ratio, as placement computes it. */
-export function capacityOf(inventory: Inventory): number {
-  return Math.floor((inventory.total - inventory.reserved) * inventory.allocationRatio);
-}
+export { capacityOf };
 
 /** What is left of a class on the provider (0 when it has none of it). */
 export function freeOf(usage: ProviderUsage, resourceClass: string): number {
@@ -88,8 +90,20 @@ export class Placement {
     node: { uuid: string; name: string; vcpus: number; memoryMb: number; localGb: number },
     now: string,
   ): Promise<void> {
-    const providerId = await this.repo.saveProvider(trx, { uuid: node.uuid, name: node.name, now });
-    await this.repo.setInventories(trx, providerId, nodeInventories(node));
+    await this.registerAll(trx, [node], now);
+  }
+
+  /** register for many nodes, in a few statements per 500 (a process starting 10,000 hosts). */
+  async registerAll(
+    trx: Transaction<Database>,
+    nodes: ReadonlyArray<{ uuid: string; name: string; vcpus: number; memoryMb: number; localGb: number }>,
+    now: string,
+  ): Promise<void> {
+    const ids = await this.repo.saveProviders(trx, nodes, now);
+    await this.repo.setInventoriesOf(
+      trx,
+      nodes.map((node) => ({ providerId: ids.get(node.name)!, inventories: nodeInventories(node) })),
+    );
   }
 
   /** Claims `resources` on `host` for `consumer` in `trx`; false when they do not fit there. */

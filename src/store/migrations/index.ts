@@ -18,6 +18,7 @@ import * as consoleAuthTokens from "./0017-console-auth-tokens.js";
 import * as projectUserQuotas from "./0018-project-user-quotas.js";
 import * as instanceAutoDiskConfig from "./0019-instance-auto-disk-config.js";
 import * as placement from "./0020-placement.js";
+import * as schedulerCandidates from "./0021-scheduler-candidates.js";
 import * as liveMigrationProgress from "./0022-live-migration-progress.js";
 
 /** Every migration, in order. Names sort lexically, as Kysely's migrator requires. */
@@ -41,5 +42,6 @@ export const migrations: Record<string, Migration> = {
   "0018-project-user-quotas": projectUserQuotas,
   "0019-instance-auto-disk-config": instanceAutoDiskConfig,
   "0020-placement": placement,
+  "0021-scheduler-candidates": schedulerCandidates,
   "0022-live-migration-progress": liveMigrationProgress,
 };

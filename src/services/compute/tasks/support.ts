@@ -8,10 +8,10 @@ import type { Driver, GuestSpec } from "../../../virt/driver.js";
 import type { DriverRegistry } from "../../../virt/registry.js";
 import type { InstanceNetworking } from "../../network/instance-networking.js";
 import { DEFAULT_AZ } from "../aggregate-service.js";
-import { filterHosts } from "../host-service.js";
 import { MigrationRecords } from "../migration-records.js";
-import { flavorResources, type Placement, rankHosts } from "../placement.js";
+import { flavorResources, type Placement } from "../placement.js";
 import type { ComputePorts } from "../ports.js";
+import { Scheduler } from "../scheduler.js";
 import { VmState } from "../vm-states.js";
 import { NOT_ENOUGH_HOSTS, NoValidHost } from "./conductor.js";
 
@@ -28,9 +28,11 @@ export class TaskSupport {
     readonly placement: Placement,
   ) {
     this.migrations = new MigrationRecords(db);
+    this.scheduler = new Scheduler(db, drivers);
   }
 
   readonly migrations: MigrationRecords;
+  readonly scheduler: Scheduler;
 
   /**
    * The conductor's choice for a move: of the enabled, up hosts other than the server's
@@ -50,26 +52,26 @@ export class TaskSupport {
     if (migration.dest_compute && (await this.placement.repo.allocationsOf(migration.uuid)).size > 0) {
       return migration.dest_compute;
     }
-    const zones = await this.zones.of(this.drivers.hosts);
-    const zone = instance.pinnedAvailabilityZone;
-    const candidates = this.drivers.hosts.filter(
-      (h) => (options.includeSource || h !== instance.host) && (zone === null || zones.get(h) === zone),
-    );
-    const passed = await filterHosts(this.db, candidates, requested);
     const resources = flavorResources(options.flavor ?? instance.flavor);
-    for (const host of rankHosts(await this.placement.usages(passed.hosts), resources)) {
+    const request = {
+      resources,
+      zone: instance.pinnedAvailabilityZone,
+      requested,
+      exclude: options.includeSource ? null : instance.host,
+    };
+    const chosen = await this.scheduler.select(request, async (host) => {
       const driver = this.drivers.get(host)!;
       const destination = { compute: host, node: host, host: (await driver.capacity()).hostIp };
-      const claimed = await this.db.transaction().execute(async (trx) => {
+      // false when another claim took the room meanwhile: the scheduler tries the next host
+      return this.db.transaction().execute(async (trx) => {
         if (!(await this.placement.claimMove(trx, host, instance.uuid, migration.uuid, resources)))
           return false;
         await this.migrations.setDestination(trx, migration.id, destination);
         return true;
       });
-      // another claim took the room meanwhile: the next host
-      if (claimed) return host;
-    }
-    throw new NoValidHost(NOT_ENOUGH_HOSTS);
+    });
+    if (chosen.host === null) throw new NoValidHost(NOT_ENOUGH_HOSTS);
+    return chosen.host;
   }
 
   /**
@@ -85,16 +87,14 @@ export class TaskSupport {
     zone: string | null,
     changes: InstanceUpdate = {},
   ): Promise<{ host: string; zone: string }> {
-    const zones = await this.zones.of(this.drivers.hosts);
-    const candidates = this.drivers.hosts.filter((h) => zone === null || zones.get(h) === zone);
-    const passed = await filterHosts(this.db, candidates, requested);
-    if (passed.hosts.length === 0) throw new NoValidHost(passed.reason);
     const row = await this.instances.row(this.db, uuid);
     if (row?.deleted !== 0) throw new TaskCancelled(`instance ${uuid} is gone`);
     const resources = flavorResources(JSON.parse(row.flavor));
-    for (const host of rankHosts(await this.placement.usages(passed.hosts), resources)) {
-      const placed = { host, zone: zones.get(host) ?? DEFAULT_AZ };
-      const claimed = await this.db.transaction().execute(async (trx) => {
+    let placed = { host: "", zone: DEFAULT_AZ };
+    const chosen = await this.scheduler.select({ resources, zone, requested }, async (host) => {
+      placed = { host, zone: (await this.zones.of([host])).get(host) ?? DEFAULT_AZ };
+      // false when another claim took the room meanwhile: the scheduler tries the next host
+      return this.db.transaction().execute(async (trx) => {
         // a step run again after a crash claims afresh
         await this.placement.release(uuid, trx);
         if (!(await this.placement.claim(trx, host, uuid, resources))) return false;
@@ -104,10 +104,9 @@ export class TaskSupport {
         }
         return true;
       });
-      // another claim took the room meanwhile: the next host
-      if (claimed) return placed;
-    }
-    throw new NoValidHost(NOT_ENOUGH_HOSTS);
+    });
+    if (chosen.host === null) throw new NoValidHost(chosen.reason);
+    return placed;
   }
 
   /** The task's server; a server deleted meanwhile cancels the task. */

@@ -1,0 +1,85 @@
+import type { Db } from "../../store/database.js";
+import { type CandidateCursor, SchedulerRepository } from "../../store/scheduler-repository.js";
+import type { DriverRegistry } from "../../virt/registry.js";
+import { DEFAULT_AZ } from "./aggregate-service.js";
+import { filterHosts, NOT_ENOUGH_HOSTS } from "./host-service.js";
+import type { Resources } from "./placement.js";
+
+/** nova's max_placement_results, scaled to one request: how many candidates a page holds. */
+export const CANDIDATE_PAGE = 16;
+
+/** What a server needs of its host. */
+export interface HostRequest {
+  resources: Resources;
+  /** Only hosts of this availability zone. */
+  zone: string | null;
+  /** Only this host (2.74 `host`, a move's named destination). */
+  requested: string | null;
+  /** Never this host (a move's source). */
+  exclude?: string | null;
+}
+
+/** The host whose claim succeeded, or, when none did, nova's NoValidHost reason. */
+export type Selection = { host: string } | { host: null; reason: string };
+
+/**
+ * nova's scheduler over placement's bounded allocation candidates: a page of the hosts with
+ * room for the request (most free RAM first, names breaking ties; enabled, in its zone, the
+ * host named), of those the ones this process drives and whose compute service is up
+ * (nova's ComputeFilter), then `claim` on each in that order until one succeeds; the next
+ * page only when a whole page was filtered out or lost its room to other claims. The work
+ * of a request grows with the candidates it passes over, not with the hosts of the cloud.
+ */
+export class Scheduler {
+  readonly #db: Db;
+  readonly #repo: SchedulerRepository;
+  readonly #drivers: DriverRegistry;
+  readonly #now: () => Date;
+
+  constructor(db: Db, drivers: DriverRegistry, options: { now?: () => Date } = {}) {
+    this.#db = db;
+    this.#repo = new SchedulerRepository(db);
+    this.#drivers = drivers;
+    this.#now = options.now ?? (() => new Date());
+  }
+
+  /**
+   * The first candidate whose `claim` succeeds (the claim takes the room in its own
+   * transaction and answers false when another took it first). When none does: the reason
+   * "" if no enabled compute service could take the request at all (placement leaves
+   * disabled hosts out and nova then has no reason to give), else "There are not enough
+   * hosts available."
+   */
+  async select(request: HostRequest, claim: (host: string) => Promise<boolean>): Promise<Selection> {
+    const query = {
+      resources: request.resources,
+      zone: request.zone,
+      defaultZone: DEFAULT_AZ,
+      host: request.requested,
+      exclude: request.exclude ?? null,
+    };
+    let after: CandidateCursor | undefined;
+    for (;;) {
+      const page = await this.#repo.candidates(query, { limit: CANDIDATE_PAGE, after });
+      const mine = page.map((c) => c.name).filter((host) => this.#drivers.get(host) !== undefined);
+      const up = new Set((await filterHosts(this.#db, mine, null, this.#now())).hosts);
+      for (const host of mine) {
+        if (up.has(host) && (await claim(host))) return { host };
+      }
+      if (page.length < CANDIDATE_PAGE) break;
+      after = page[page.length - 1];
+    }
+    return { host: null, reason: (await this.#anyHost(query)) ? NOT_ENOUGH_HOSTS : "" };
+  }
+
+  /** Whether an enabled compute service this process drives could have taken the request. */
+  async #anyHost(query: Parameters<SchedulerRepository["enabledComputes"]>[0]): Promise<boolean> {
+    let afterId: number | undefined;
+    for (;;) {
+      const page = await this.#repo.enabledComputes(query, { limit: CANDIDATE_PAGE, afterId });
+      if (page.some((s) => this.#drivers.get(s.host) !== undefined)) return true;
+      if (page.length < CANDIDATE_PAGE) return false;
+      afterId = page[page.length - 1]!.id;
+    }
+  }
+}
