@@ -311,7 +311,8 @@ export class FakeDriver implements Driver {
       signal?.throwIfAborted();
     } catch (error) {
       if (destination.#guests.get(uuid) === incoming) destination.#guests.delete(uuid);
-      throw error;
+      // an abort rejects with the signal's reason, whichever await it interrupted
+      throw signal?.aborted ? signal.reason : error;
     } finally {
       this.#outgoing.delete(uuid);
     }

@@ -151,9 +151,10 @@ const isBlockMigration = (asked: LiveMigratePayload["blockMigration"]) => asked 
  * 3. the destination prepares (compute_pre_live_migration; preparing);
  * 4. the source copies the guest while it runs (running), the progress recorded on the
  *    migration; force_complete makes the copy converge at once, abort stops it;
- * 5. the destination takes the server (compute_post_live_migration_at_destination): its
- *    ports, host, node, zone and power read back, ACTIVE (or PAUSED, as it was); then the
- *    migration's claims on the source go, its guest there is destroyed (completed).
+ * 5. the destination takes the server (compute_post_live_migration_at_destination): the
+ *    guest on the source is destroyed, the server takes its ports, host, node, zone and
+ *    power read back there, ACTIVE (or PAUSED, as it was); then the migration's claims on
+ *    the source go (completed).
  *
  * Each step run again after a crash finds what it had done: a claim made, a status
  * reached, a server arrived; an interrupted copy starts again. A refusal or a failure
@@ -241,14 +242,20 @@ export function liveMigrateTask(s: TaskSupport): TaskHandler<LiveMigratePayload>
           if (instance.host !== destination.hostname) {
             // aborted after the copy, before the switch-over was recorded: still undone
             if (migration.status === "cancelled") throw new LiveMigrationCancelled(migration.id);
+            // a guest copied before a crash of a host that keeps guests in memory is lost
+            if ((await destination.powerState(instance.uuid)) === PowerState.NOSTATE) {
+              throw new Error(`the guest copied to ${destination.hostname} is not there`);
+            }
+            // the source's guest goes first: a crash then leaves the server on the copy only
+            const source = sourceHost ? s.drivers.get(sourceHost) : undefined;
+            if (source && (await source.powerState(instance.uuid)) !== PowerState.NOSTATE) {
+              await source.destroy(instance.uuid);
+            }
             const vmState = instance.vmState === VmState.PAUSED ? VmState.PAUSED : VmState.ACTIVE;
             await s.arrive(instance, destination, vmState);
           }
+          // the server's claims are on its new host: the migration's on the source go
           await s.placement.endMove(instance.uuid, migration.uuid, false);
-          const source = sourceHost ? s.drivers.get(sourceHost) : undefined;
-          if (source && (await source.powerState(instance.uuid)) !== PowerState.NOSTATE) {
-            await source.destroy(instance.uuid);
-          }
           await migrations.setStatus(migration.id, "completed");
         });
         await s.finishAction(ctx);
