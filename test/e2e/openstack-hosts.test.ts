@@ -1,7 +1,8 @@
 /**
  * End to end on `nimbus serve --fake-hosts 2` with the real clients: two hypervisors with
  * their usage, an anti-affinity group of two servers on two hosts, a cold migration from
- * one to the other, an evacuation off a host forced down, and the placement API
+ * one to the other, live migrations there and back (the CLI's default body, and a named
+ * host), an evacuation off a host forced down, and the placement API
  * through osc-placement (`openstack resource provider …`, `allocation candidate list`).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -70,6 +71,65 @@ describe.skipIf(!haveClients)("several compute hosts with the real clients", () 
     const migrations = await admin.json(["server", "migration", "list", "--server", created.id]);
     expect(migrations.map((m: Record<string, string>) => [m["Source Compute"], m["Dest Compute"]])).toEqual([
       [before, moved["OS-EXT-SRV-ATTR:host"]],
+    ]);
+  }, 300_000);
+
+  it("server migrate --live-migration moves a running server and back; migration list shows both moves", async () => {
+    const created = await demo.json(
+      ["server", "create", "--flavor", "m1.nano", "--image", IMAGE, "--wait", "e2e-live"],
+      120_000,
+    );
+    const host = async () => (await admin.json(["server", "show", created.id]))["OS-EXT-SRV-ATTR:host"];
+    const first = await host();
+    // a cold migration first, confirmed
+    await admin.openstack(["server", "migrate", "--wait", created.id], 120_000);
+    await demo.openstack(["server", "resize", "confirm", created.id]);
+    const second = await host();
+    expect(second).not.toBe(first);
+    // the CLI's default (2.1): no host, {"block_migration": false, "disk_over_commit": false}
+    await admin.openstack(["server", "migrate", "--live-migration", "--wait", created.id], 120_000);
+    expect(await host()).toBe(first);
+    // --host needs 2.30; the named host goes through the scheduler (force is false)
+    await admin.openstack(
+      [
+        "--os-compute-api-version",
+        "2.30",
+        "server",
+        "migrate",
+        "--live-migration",
+        "--host",
+        second,
+        "--wait",
+        created.id,
+      ],
+      120_000,
+    );
+    const moved = await admin.json(["server", "show", created.id]);
+    expect([moved.status, moved["OS-EXT-SRV-ATTR:host"], moved["OS-EXT-STS:power_state"]]).toEqual([
+      "ACTIVE",
+      second,
+      1,
+    ]);
+    const migrations = await admin.json([
+      "--os-compute-api-version",
+      "2.23",
+      "server",
+      "migration",
+      "list",
+      "--server",
+      created.id,
+    ]);
+    expect(
+      migrations.map((m: Record<string, string>) => [
+        m.Type,
+        m.Status,
+        m["Source Compute"],
+        m["Dest Compute"],
+      ]),
+    ).toEqual([
+      ["migration", "confirmed", first, second],
+      ["live-migration", "completed", second, first],
+      ["live-migration", "completed", first, second],
     ]);
   }, 300_000);
 
