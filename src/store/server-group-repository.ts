@@ -21,6 +21,7 @@ export interface ServerGroupRecord {
 
 /** Where a live member of a group is: its host (null while unscheduled) and its vm_state. */
 export interface MemberPlacement {
+  uuid: string;
   host: string | null;
   vmState: string;
 }
@@ -121,11 +122,22 @@ export class ServerGroupRepository {
     const rows = await executor
       .selectFrom("server_group_members as m")
       .innerJoin("instances as i", "i.uuid", "m.instance_uuid")
-      .select(["i.host", "i.vm_state"])
+      .select(["i.uuid", "i.host", "i.vm_state"])
       .where("m.group_uuid", "=", groupUuid)
       .where("i.deleted", "=", 0)
       .execute();
-    return rows.map((r) => ({ host: r.host, vmState: r.vm_state }));
+    return rows.map((r) => ({ uuid: r.uuid, host: r.host, vmState: r.vm_state }));
+  }
+
+  /** The group a server is a member of (nova lets a server join one group, at create). */
+  async groupOf(instanceUuid: string, executor: Executor = this.db): Promise<ServerGroupRecord | undefined> {
+    const row = await executor
+      .selectFrom("server_group_members as m")
+      .innerJoin("server_groups as g", "g.uuid", "m.group_uuid")
+      .selectAll("g")
+      .where("m.instance_uuid", "=", instanceUuid)
+      .executeTakeFirst();
+    return row && toRecord(row);
   }
 
   /** Server groups of a project (of one user of it, when given): the server_groups quota count. */

@@ -112,3 +112,55 @@ describe("cold migration with two hosts", () => {
     expect((await placed(id)).status).toBe("SHUTOFF");
   });
 });
+
+describe("a server group's policy on a move", () => {
+  async function groupOf(policy: string, names: string[]) {
+    const created = await h.call({
+      method: "POST",
+      url: "/os-server-groups",
+      version: "2.64",
+      body: { server_group: { name: `${policy}-movers`, policy } },
+    });
+    expect(created.status, created.text).toBe(200);
+    const ids: string[] = [];
+    for (const name of names) {
+      ids.push(
+        await h.activeServer({
+          name,
+          server: { flavorRef: NANO, networks: "none" },
+          version: "2.37",
+          extra: { "os:scheduler_hints": { group: created.json.server_group.id } },
+        }),
+      );
+    }
+    return ids;
+  }
+
+  it("anti-affinity: a member cannot move onto another member's host", async () => {
+    const [a, b] = await groupOf("anti-affinity", ["apart-a", "apart-b"]);
+    const { host: source } = await placed(a!);
+    expect((await placed(b!)).host).not.toBe(source);
+    // the only other host holds b
+    expect((await h.action(a!, { migrate: null }, { as: "admin" })).status).toBe(202);
+    await h.drain();
+    expect(await placed(a!)).toEqual({ status: "ACTIVE", host: source, power: 1 });
+    expect((await migrationOf(a!)).status).toBe("error");
+    expect(await held(a!)).toEqual({ [source]: NANO_CLAIM });
+  });
+
+  it("affinity: a member cannot leave the others' host; alone it may", async () => {
+    const [a, b] = await groupOf("affinity", ["together-a", "together-b"]);
+    const { host } = await placed(a!);
+    expect((await placed(b!)).host).toBe(host);
+    expect((await h.action(a!, { migrate: null }, { as: "admin" })).status).toBe(202);
+    await h.drain();
+    expect(await placed(a!)).toEqual({ status: "ACTIVE", host, power: 1 });
+    // with b gone a is alone in the group and may move
+    expect((await h.call({ method: "DELETE", url: `/servers/${b}` })).status).toBe(204);
+    await h.drain();
+    expect((await h.action(a!, { migrate: null }, { as: "admin" })).status).toBe(202);
+    await h.drain();
+    expect((await placed(a!)).status).toBe("VERIFY_RESIZE");
+    expect((await placed(a!)).host).not.toBe(host);
+  });
+});

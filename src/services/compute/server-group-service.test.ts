@@ -3,12 +3,12 @@
  * which host each new member of a group goes to, or none.
  */
 import { describe, expect, it } from "vitest";
-import { placeInGroup } from "./server-group-service.js";
+import { allowsMember, placeInGroup } from "./server-group-service.js";
 
 const HOSTS = ["h1", "h2", "h3"];
-const on = (...hosts: string[]) => hosts.map((host) => ({ host, vmState: "active" }));
-const building = { host: null, vmState: "building" };
-const buried = { host: null, vmState: "error" };
+const on = (...hosts: string[]) => hosts.map((host, i) => ({ uuid: `m${i}`, host, vmState: "active" }));
+const building = { uuid: "b", host: null, vmState: "building" };
+const buried = { uuid: "e", host: null, vmState: "error" };
 
 describe("placeInGroup", () => {
   it("anti-affinity: one member per host, each placed server counting for the next", () => {
@@ -50,5 +50,32 @@ describe("placeInGroup", () => {
 
   it("places nothing without hosts", () => {
     expect(placeInGroup({ policy: "soft-affinity", rules: {} }, [], 1, [])).toEqual([null]);
+  });
+});
+
+describe("allowsMember (a member that moves)", () => {
+  it("anti-affinity: not to a host of another member; its own host does not count against it", () => {
+    const group = { policy: "anti-affinity", rules: {} };
+    const members = on("h1", "h2"); // m0 on h1 moves
+    expect(allowsMember(group, members, "m0", "h2")).toBe(false);
+    expect(allowsMember(group, members, "m0", "h3")).toBe(true);
+    expect(allowsMember(group, members, "m0", "h1")).toBe(true);
+    // a member not yet placed holds no host
+    expect(allowsMember(group, [...members, building], "m0", "h3")).toBe(true);
+    expect(
+      allowsMember({ policy: "anti-affinity", rules: { max_server_per_host: 2 } }, members, "m0", "h2"),
+    ).toBe(true);
+  });
+
+  it("affinity: only to where the others are; anywhere when it is alone", () => {
+    const group = { policy: "affinity", rules: {} };
+    expect(allowsMember(group, on("h1", "h1"), "m0", "h2")).toBe(false);
+    expect(allowsMember(group, on("h1", "h1"), "m0", "h1")).toBe(true);
+    expect(allowsMember(group, on("h1"), "m0", "h2")).toBe(true);
+  });
+
+  it("soft policies allow every host", () => {
+    expect(allowsMember({ policy: "soft-anti-affinity", rules: {} }, on("h1", "h2"), "m0", "h2")).toBe(true);
+    expect(allowsMember({ policy: "soft-affinity", rules: {} }, on("h1", "h1"), "m0", "h3")).toBe(true);
   });
 });

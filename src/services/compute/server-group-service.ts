@@ -61,6 +61,26 @@ const POLICY_HOSTS: Record<
 };
 
 /**
+ * nova's ServerGroupAffinityFilter and ServerGroupAntiAffinityFilter when a member moves
+ * (migrations, evacuation, unshelve): whether `host` may take `member`, counting where the
+ * group's other members are (those not placed yet hold no host, as in nova's group hosts).
+ * Soft policies only weigh hosts, so every host may take it.
+ */
+export function allowsMember(
+  group: Pick<ServerGroupRecord, "policy" | "rules">,
+  members: MemberPlacement[],
+  member: string,
+  host: string,
+): boolean {
+  const occupancy: Occupancy = { onHost: new Map(), unplaced: 0 };
+  for (const other of members) {
+    if (other.uuid !== member && other.host !== null)
+      occupancy.onHost.set(other.host, membersOn(occupancy, other.host) + 1);
+  }
+  return POLICY_HOSTS[group.policy as ServerGroupPolicy](occupancy, [host], group.rules).length > 0;
+}
+
+/**
  * Places `count` new members of a group on `candidates`, one after the other as nova's
  * scheduler and its compute-side group check do: each placed server counts for the next.
  * Returns each server's host, or null when the policy leaves it none.

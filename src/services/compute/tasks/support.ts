@@ -3,6 +3,7 @@ import type { InstanceActionRepository } from "../../../store/instance-action-re
 import type { FlavorSnapshot, Instance } from "../../../store/instance-record.js";
 import type { InstanceRepository } from "../../../store/instance-repository.js";
 import type { InstanceRow, InstanceUpdate, MigrationRow } from "../../../store/schema.js";
+import { ServerGroupRepository } from "../../../store/server-group-repository.js";
 import { TaskCancelled, type TaskContext } from "../../../tasks/engine.js";
 import type { Driver, GuestSpec } from "../../../virt/driver.js";
 import type { DriverRegistry } from "../../../virt/registry.js";
@@ -12,6 +13,7 @@ import { MigrationRecords } from "../migration-records.js";
 import { flavorResources, type Placement } from "../placement.js";
 import type { ComputePorts } from "../ports.js";
 import { Scheduler } from "../scheduler.js";
+import { allowsMember } from "../server-group-service.js";
 import { VmState } from "../vm-states.js";
 import { NOT_ENOUGH_HOSTS, NoValidHost } from "./conductor.js";
 
@@ -29,10 +31,24 @@ export class TaskSupport {
   ) {
     this.migrations = new MigrationRecords(db);
     this.scheduler = new Scheduler(db, drivers);
+    this.#groups = new ServerGroupRepository(db);
   }
 
   readonly migrations: MigrationRecords;
   readonly scheduler: Scheduler;
+  readonly #groups: ServerGroupRepository;
+
+  /**
+   * The hosts the server's group lets it move to (nova's ServerGroupAffinityFilter and
+   * ServerGroupAntiAffinityFilter run on every move's scheduling); every host for a server
+   * in no group.
+   */
+  async groupAllows(uuid: string): Promise<(host: string) => boolean> {
+    const group = await this.#groups.groupOf(uuid);
+    if (!group) return () => true;
+    const members = await this.#groups.placements(this.db, group.uuid);
+    return (host) => allowsMember(group, members, uuid, host);
+  }
 
   /**
    * The conductor's choice for a move: of the enabled, up hosts other than the server's
@@ -59,7 +75,9 @@ export class TaskSupport {
       requested,
       exclude: options.includeSource ? null : instance.host,
     };
+    const allowed = await this.groupAllows(instance.uuid);
     const chosen = await this.scheduler.select(request, async (host) => {
+      if (!allowed(host)) return false;
       const driver = this.drivers.get(host)!;
       const destination = { compute: host, node: host, host: (await driver.capacity()).hostIp };
       // false when another claim took the room meanwhile: the scheduler tries the next host
@@ -78,20 +96,26 @@ export class TaskSupport {
    * Places the server, as nova's scheduler and placement do: of the enabled, up compute
    * hosts (in `zone` when one was asked for, or the one host named), those with room for
    * its flavor, most free RAM first; the first whose claim succeeds takes it, in the
-   * transaction that gives the server its host, its zone and `changes`. Throws NoValidHost
-   * when none has room. Answers the host and its zone.
+   * transaction that gives the server its host, its zone and `changes`. Hosts `avoid` names
+   * are passed over (a build rescheduled from them), and with `group` the server's group
+   * policy is applied (a create applied it when it picked the host it asks for). Throws
+   * NoValidHost when none has room. Answers the host and its zone.
    */
   async place(
     uuid: string,
     requested: string | null,
     zone: string | null,
     changes: InstanceUpdate = {},
+    options: { avoid?: readonly string[]; group?: boolean } = {},
   ): Promise<{ host: string; zone: string }> {
     const row = await this.instances.row(this.db, uuid);
     if (row?.deleted !== 0) throw new TaskCancelled(`instance ${uuid} is gone`);
     const resources = flavorResources(JSON.parse(row.flavor));
+    const avoid = new Set(options.avoid);
+    const allowed = options.group ? await this.groupAllows(uuid) : () => true;
     let placed = { host: "", zone: DEFAULT_AZ };
     const chosen = await this.scheduler.select({ resources, zone, requested }, async (host) => {
+      if (avoid.has(host) || !allowed(host)) return false;
       placed = { host, zone: (await this.zones.of([host])).get(host) ?? DEFAULT_AZ };
       // false when another claim took the room meanwhile: the scheduler tries the next host
       return this.db.transaction().execute(async (trx) => {
