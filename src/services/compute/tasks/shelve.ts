@@ -153,7 +153,13 @@ export function unshelveTask(s: TaskSupport): TaskHandler<UnshelvePayload> {
           }
         });
         await s.event(ctx, "schedule_instances", CONDUCTOR_HOST, async () => {
-          await s.place(instance.uuid, ctx.payload.host, instance.pinnedAvailabilityZone, {}, { group: true });
+          await s.place(
+            instance.uuid,
+            ctx.payload.host,
+            instance.pinnedAvailabilityZone,
+            {},
+            { group: true },
+          );
         });
       },
       // the compute host: spawn from the snapshot
