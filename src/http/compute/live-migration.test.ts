@@ -430,4 +430,18 @@ describe("live migration under way (one step 100 ms: the copy takes a second)", 
     expect(await t.held(migration.uuid)).toEqual({});
     expect(await t.guestOn(other, id)).toBe(0);
   });
+
+  it("a server deleted while it is copied takes its migration's claims and the copy with it", async () => {
+    const id = await t.boot("deserter");
+    const { host: source } = await t.placed(id);
+    const other = await t.otherHost(source);
+    expect((await t.h().action(id, live(), { as: "admin", version: "2.34" })).status).toBe(202);
+    const running = await t.until(id, "running");
+    expect((await t.h().call({ method: "DELETE", url: `/servers/${id}`, as: "demo" })).status).toBe(204);
+    await t.h().drain();
+    expect(await t.held(id)).toEqual({});
+    expect(await t.held(running.uuid)).toEqual({});
+    expect(await t.guestOn(other, id)).toBe(0);
+    expect(await t.guestOn(source, id)).toBe(0);
+  });
 });

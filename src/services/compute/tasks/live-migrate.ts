@@ -1,7 +1,7 @@
 import { ComputeHostRepository } from "../../../store/compute-host-repository.js";
 import type { Instance } from "../../../store/instance-record.js";
 import type { MigrationRow } from "../../../store/schema.js";
-import type { TaskContext, TaskHandler } from "../../../tasks/engine.js";
+import { TaskCancelled, type TaskContext, type TaskHandler } from "../../../tasks/engine.js";
 import type { Driver, LiveMigrationProgress } from "../../../virt/driver.js";
 import { POWER_STATE_NAMES, PowerState } from "../../../virt/power-state.js";
 import { Binary, isUp } from "../host-service.js";
@@ -53,6 +53,32 @@ async function current(s: TaskSupport, ctx: TaskContext<unknown>): Promise<Migra
   if (!migration) throw new Error(`instance ${ctx.task.instance_uuid} has no live migration under way`);
   if (migration.status === "cancelled") throw new LiveMigrationCancelled(migration.id);
   return migration;
+}
+
+/**
+ * The task's server; one deleted meanwhile cancels the task, and what the move had taken
+ * goes with it: the guest copied to the destination and the claims of the server and its
+ * migration (the delete freed those it saw), the migration in error.
+ */
+async function instanceOf(s: TaskSupport, ctx: TaskContext<unknown>): Promise<Instance> {
+  try {
+    return await s.instance(ctx);
+  } catch (error) {
+    if (!(error instanceof TaskCancelled)) throw error;
+    const migration = await migrationOf(s, ctx);
+    if (migration) {
+      const destination = migration.dest_compute ? s.drivers.get(migration.dest_compute) : undefined;
+      if (destination && migration.dest_compute !== migration.source_compute) {
+        await destination.destroy(migration.instance_uuid);
+      }
+      await s.placement.release(migration.uuid);
+      await s.placement.release(migration.instance_uuid);
+      if (!["completed", "cancelled"].includes(migration.status)) {
+        await s.migrations.setStatus(migration.id, "error");
+      }
+    }
+    throw error;
+  }
 }
 
 function hostOf(s: TaskSupport, host: string | null): Driver {
@@ -173,7 +199,7 @@ export function liveMigrateTask(s: TaskSupport): TaskHandler<LiveMigratePayload>
     kind: "live_migrate",
     steps: [
       async (ctx) => {
-        const instance = await s.instance(ctx);
+        const instance = await instanceOf(s, ctx);
         const event = ctx.payload.sync ? "conductor_migrate_server" : "conductor_live_migrate_instance";
         await s.event(ctx, event, CONDUCTOR_HOST, async () => {
           const forced = liveMigrationForcedTo(ctx.payload);
@@ -193,14 +219,14 @@ export function liveMigrateTask(s: TaskSupport): TaskHandler<LiveMigratePayload>
         });
       },
       async (ctx) => {
-        const instance = await s.instance(ctx);
+        const instance = await instanceOf(s, ctx);
         const migration = await current(s, ctx);
         await s.event(ctx, "compute_live_migration", instance.host ?? "", async () => {
           if (migration.status === "accepted") await moveOn(migration, "queued");
         });
       },
       async (ctx) => {
-        await s.instance(ctx);
+        await instanceOf(s, ctx);
         const migration = await current(s, ctx);
         const destination = hostOf(s, migration.dest_compute);
         await s.event(ctx, "compute_pre_live_migration", destination.hostname, async () => {
@@ -210,7 +236,7 @@ export function liveMigrateTask(s: TaskSupport): TaskHandler<LiveMigratePayload>
         });
       },
       async (ctx) => {
-        const instance = await s.instance(ctx);
+        const instance = await instanceOf(s, ctx);
         const migration = await current(s, ctx);
         const source = s.driver(instance);
         const destination = hostOf(s, migration.dest_compute);
@@ -233,7 +259,7 @@ export function liveMigrateTask(s: TaskSupport): TaskHandler<LiveMigratePayload>
         }
       },
       async (ctx) => {
-        const instance = await s.instance(ctx);
+        const instance = await instanceOf(s, ctx);
         const migration = await migrationOf(s, ctx);
         if (!migration) throw new Error(`instance ${instance.uuid} has no live migration under way`);
         const destination = hostOf(s, migration.dest_compute);
