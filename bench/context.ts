@@ -40,6 +40,8 @@ export interface Sizes {
   startups: number;
   /** Servers per `POST /servers` (min_count = max_count) and POSTs in flight while seeding nimbus. */
   seed: { batch: number; inFlight: number };
+  /** Scheduling at scale: a nimbus of `hosts` fake hosts, `servers` booted by `concurrency` workers. */
+  scaleHosts: { hosts: number; servers: number; concurrency: number; levelTimeS: number };
 }
 
 export const SIZES: Record<Mode, Sizes> = {
@@ -58,6 +60,7 @@ export const SIZES: Record<Mode, Sizes> = {
     // The start of the nimbus under test is timed anyway; a second one would not fit the minute.
     startups: 0,
     seed: { batch: 100, inFlight: 2 },
+    scaleHosts: { hosts: 500, servers: 500, concurrency: 50, levelTimeS: 20 },
   },
   full: {
     budgetS: 570,
@@ -77,6 +80,7 @@ export const SIZES: Record<Mode, Sizes> = {
     throughput: { connections: [8, 64], tokenConnections: [8, 64], durationS: 10, minServers: 100 },
     startups: 3,
     seed: { batch: 1000, inFlight: 2 },
+    scaleHosts: { hosts: 10_000, servers: 10_000, concurrency: 50, levelTimeS: 300 },
   },
 };
 

@@ -17,6 +17,7 @@ import {
 import { bootAndDelete } from "./scenarios/boot-delete.js";
 import { ceiling } from "./scenarios/ceiling.js";
 import { footprintResult, measureStartups } from "./scenarios/footprint.js";
+import { scaleHosts } from "./scenarios/scale-hosts.js";
 import { throughput } from "./scenarios/throughput.js";
 import { populationSweep } from "./sweep.js";
 import { type Setup, setUpCloud, setUpNimbus } from "./targets.js";
@@ -210,6 +211,8 @@ async function main(): Promise<number> {
       }
       report.seeding = c.population.records;
     }
+    // its own nimbus, many hosts: last, so that it leaves the other scenarios' machine quiet
+    if (c && selected.has("scale-hosts")) await run("scale-hosts", () => scaleHosts(c));
     const fp = report.scenarios.footprint;
     if (fp && c?.target.kind === "nimbus") fp.peakRssBytes = c.target.nimbus.peakRssBytes();
   }

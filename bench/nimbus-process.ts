@@ -20,6 +20,8 @@ export interface NimbusStartOptions {
   logLevel: string;
   /** Give up if nimbus has not answered 200 within this time. */
   timeoutMs: number;
+  /** Extra `nimbus serve` flags. */
+  args?: readonly string[];
 }
 
 /**
@@ -64,6 +66,16 @@ export class NimbusProcess {
     return this.#nimbus.output().split("\n").slice(-lines).join("\n");
   }
 
+  /** Calls `listener` with every whole line nimbus writes to stdout (its structured log) from now on. */
+  onStdoutLine(listener: (line: string) => void): void {
+    let partial = "";
+    this.#nimbus.child.stdout?.on("data", (chunk: Buffer) => {
+      const lines = (partial + chunk.toString("utf8")).split("\n");
+      partial = lines.pop()!;
+      for (const line of lines) listener(line);
+    });
+  }
+
   rssBytes(): number | null {
     return procStatusBytes(this.pid, "VmRSS");
   }
@@ -81,6 +93,7 @@ export class NimbusProcess {
           fakeStepMs: options.fakeStepMs,
           logLevel: options.logLevel,
           readyTimeoutMs: options.timeoutMs,
+          args: options.args,
         }),
       );
     } catch (error) {

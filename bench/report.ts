@@ -5,9 +5,17 @@ import type { BootDeleteResult } from "./scenarios/boot-delete.js";
 import type { BootListResult } from "./scenarios/boot-list.js";
 import type { CeilingResult } from "./scenarios/ceiling.js";
 import type { FootprintResult } from "./scenarios/footprint.js";
+import type { ScaleHostsResult } from "./scenarios/scale-hosts.js";
 import type { ThroughputResult } from "./scenarios/throughput.js";
 
-export const SCENARIOS = ["boot-delete", "boot-list", "throughput", "footprint", "ceiling"] as const;
+export const SCENARIOS = [
+  "boot-delete",
+  "boot-list",
+  "throughput",
+  "footprint",
+  "ceiling",
+  "scale-hosts",
+] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export interface Machine {
@@ -50,6 +58,7 @@ export interface RunReport {
     throughput?: ThroughputResult;
     footprint?: FootprintResult;
     ceiling?: CeilingResult;
+    "scale-hosts"?: ScaleHostsResult;
   };
   seeding: SeedRecord[];
   /** Why the run could not start, when it could not. */
@@ -235,6 +244,50 @@ function ceilingTable(r: CeilingResult): string[] {
   ];
 }
 
+function scaleHostsTable(r: ScaleHostsResult): string[] {
+  if (r.completed + r.failed === 0) return skippedOnly(r.skipped);
+  return [
+    ...table(
+      [
+        "hosts",
+        "servers",
+        "concurrency",
+        "scheduling p50 ms",
+        "p99",
+        "max",
+        "boot p50 ms",
+        "p99",
+        "boots/s",
+        "RSS",
+        "peak RSS",
+        "start",
+        "failed",
+      ],
+      [
+        [
+          fmtInt(r.hosts),
+          `${fmtInt(r.completed)}/${fmtInt(r.planned)}`,
+          String(r.concurrency),
+          fmtMs(r.scheduling.p50),
+          fmtMs(r.scheduling.p99),
+          fmtMs(r.scheduling.max),
+          fmtMs(r.boot.p50),
+          fmtMs(r.boot.p99),
+          fmtRate(r.bootsPerS),
+          fmtMiB(r.rssBytes),
+          fmtMiB(r.peakRssBytes),
+          r.firstOkMs === null ? DASH : fmtDuration(r.firstOkMs / 1000),
+          String(r.failed),
+        ],
+      ],
+    ),
+    "",
+    "Scheduling: the scheduler's time per placement inside nimbus. Boot: `POST /servers` → ACTIVE. " +
+      "Start: spawn → first 200, every host registered. RSS after the last boot.",
+    ...(r.cutShort ? ["", `- ${r.cutShort}.`] : []),
+  ];
+}
+
 function skipLine(skip: Skip): string {
   return `- ${skip.what}: ${skip.why.startsWith("skipped") ? "" : "skipped: "}${skip.why}`;
 }
@@ -285,6 +338,13 @@ export function renderMarkdown(report: RunReport): string {
   }
   if (s.ceiling)
     lines.push(...section("5. Ceiling: bare node:http", ceilingTable(s.ceiling), s.ceiling, "ceiling"));
+  if (s["scale-hosts"]) {
+    const shown =
+      s["scale-hosts"].completed + s["scale-hosts"].failed === 0
+        ? { ...s["scale-hosts"], skipped: [] }
+        : s["scale-hosts"];
+    lines.push(...section("6. Scheduling at scale", scaleHostsTable(s["scale-hosts"]), shown, "scale-hosts"));
+  }
   return `${lines.join("\n")}\n`;
 }
 

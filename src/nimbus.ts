@@ -19,6 +19,7 @@ import { HypervisorService } from "./services/compute/hypervisor-service.js";
 import { KeypairService } from "./services/compute/keypair-service.js";
 import { flavorResources, Placement } from "./services/compute/placement.js";
 import type { ComputePorts } from "./services/compute/ports.js";
+import { type ScheduledEvent, scheduledChannel } from "./services/compute/scheduler.js";
 import { ServerGroupService } from "./services/compute/server-group-service.js";
 import { registerComputeTasks } from "./services/compute/tasks/index.js";
 import { TaskSupport } from "./services/compute/tasks/support.js";
@@ -128,6 +129,7 @@ export async function startNimbus(
       ports.images,
       ports.zones,
       placement,
+      { maxAttempts: config.schedulerMaxAttempts },
     ),
   );
 
@@ -177,6 +179,9 @@ export async function startNimbus(
     config.responseValidation,
   );
 
+  // each placement's timing, at debug level (nova's scheduler logs its choices at debug too)
+  const logScheduled = (event: unknown) => log.debug(event as ScheduledEvent, "scheduled");
+  if (["debug", "trace"].includes(config.logLevel)) scheduledChannel.subscribe(logScheduled);
   await engine.start(true);
   const ended = await compute.events.endOrphanedOperations();
   if (ended > 0) log.warn({ servers: ended }, "ended operations that had no task left to finish them");
@@ -216,6 +221,7 @@ export async function startNimbus(
       compute.deletion.stopReclaiming();
       compute.moves.stopConfirming();
       await engine.stop();
+      scheduledChannel.unsubscribe(logScheduled);
       hosts.stop();
       await db.destroy();
     },

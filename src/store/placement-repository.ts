@@ -1,7 +1,7 @@
-import type { Transaction } from "kysely";
+import { sql, type Transaction } from "kysely";
 import { chunks } from "./batch.js";
 import type { Db } from "./database.js";
-import type { Database, InventoryRow, ResourceProviderRow } from "./schema.js";
+import type { Database, ResourceProviderRow } from "./schema.js";
 
 type Executor = Db | Transaction<Database>;
 
@@ -12,16 +12,10 @@ export function capacityOf(inventory: Inventory): number {
   return Math.floor((inventory.total - inventory.reserved) * inventory.allocationRatio);
 }
 
-function inventoryOf(i: InventoryRow): Inventory {
-  return {
-    resourceClass: i.resource_class,
-    total: i.total,
-    reserved: i.reserved,
-    minUnit: i.min_unit,
-    maxUnit: i.max_unit,
-    stepSize: i.step_size,
-    allocationRatio: Number(i.allocation_ratio),
-  };
+/** `case resource_class when <class> then <change> ... else 0 end`: each class's change in one statement. */
+function deltaOf(changes: ReadonlyArray<[string, number]>) {
+  const whens = changes.map(([resourceClass, used]) => sql`when ${resourceClass} then ${used}`);
+  return sql<number>`case resource_class ${sql.join(whens, sql` `)} else 0 end`;
 }
 
 /** What a provider has of one resource class. */
@@ -152,23 +146,45 @@ export class PlacementRepository {
     return Number(result.numUpdatedRows) > 0;
   }
 
-  /** The inventories and current use of the named providers (all of them without names). */
+  /** The inventories and current use of the named providers (all of them without names), in id order. */
   async usages(names?: readonly string[], executor: Executor = this.db): Promise<ProviderUsage[]> {
     if (names?.length === 0) return [];
-    let providers = executor.selectFrom("resource_providers").select(["id", "name"]).orderBy("id", "asc");
-    if (names) providers = providers.where("name", "in", names);
-    const rows = await providers.execute();
-    if (rows.length === 0) return [];
-    const byId = new Map<number, ProviderUsage>(
-      rows.map((r) => [r.id, { providerId: r.id, name: r.name, inventories: new Map(), used: new Map() }]),
-    );
-    let inventories = executor.selectFrom("inventories").selectAll();
-    if (names) inventories = inventories.where("resource_provider_id", "in", [...byId.keys()]);
-    for (const i of await inventories.execute()) {
-      const usage = byId.get(i.resource_provider_id);
-      if (!usage) continue;
-      usage.inventories.set(i.resource_class, inventoryOf(i));
-      if (i.used > 0) usage.used.set(i.resource_class, i.used);
+    // one query: a claim reads its provider's this way, inside its transaction
+    let query = executor
+      .selectFrom("resource_providers")
+      .leftJoin("inventories", "inventories.resource_provider_id", "resource_providers.id")
+      .select([
+        "resource_providers.id as providerId",
+        "resource_providers.name",
+        "inventories.resource_class",
+        "inventories.total",
+        "inventories.reserved",
+        "inventories.min_unit",
+        "inventories.max_unit",
+        "inventories.step_size",
+        "inventories.allocation_ratio",
+        "inventories.used",
+      ])
+      .orderBy("resource_providers.id", "asc");
+    if (names) query = query.where("resource_providers.name", "in", names);
+    const byId = new Map<number, ProviderUsage>();
+    for (const r of await query.execute()) {
+      let usage = byId.get(r.providerId);
+      if (!usage) {
+        usage = { providerId: r.providerId, name: r.name, inventories: new Map(), used: new Map() };
+        byId.set(r.providerId, usage);
+      }
+      if (r.resource_class === null) continue;
+      usage.inventories.set(r.resource_class, {
+        resourceClass: r.resource_class,
+        total: r.total!,
+        reserved: r.reserved!,
+        minUnit: r.min_unit!,
+        maxUnit: r.max_unit!,
+        stepSize: r.step_size!,
+        allocationRatio: Number(r.allocation_ratio),
+      });
+      if (r.used! > 0) usage.used.set(r.resource_class, r.used!);
     }
     return [...byId.values()];
   }
@@ -223,29 +239,31 @@ export class PlacementRepository {
     rows: ReadonlyArray<{ resource_provider_id: number; resource_class: string; used: number }>,
     sign: 1 | -1,
   ): Promise<void> {
-    const sums = new Map<string, { providerId: number; resourceClass: string; used: number }>();
+    // per provider, its classes' changes: one statement for its inventories, one for its free RAM
+    const byProvider = new Map<number, Map<string, number>>();
     for (const r of rows) {
-      const key = `${r.resource_provider_id}/${r.resource_class}`;
-      const sum = sums.get(key) ?? {
-        providerId: r.resource_provider_id,
-        resourceClass: r.resource_class,
-        used: 0,
-      };
-      sum.used += r.used * sign;
-      sums.set(key, sum);
+      const changes = byProvider.get(r.resource_provider_id) ?? new Map<string, number>();
+      changes.set(r.resource_class, (changes.get(r.resource_class) ?? 0) + r.used * sign);
+      byProvider.set(r.resource_provider_id, changes);
     }
-    for (const { providerId, resourceClass, used } of sums.values()) {
-      if (used === 0) continue;
+    for (const [providerId, changes] of byProvider) {
+      const changed = [...changes].filter(([, used]) => used !== 0);
+      if (changed.length === 0) continue;
       await trx
         .updateTable("inventories")
-        .set((eb) => ({ used: eb("used", "+", used) }))
+        .set((eb) => ({ used: eb("used", "+", deltaOf(changed)) }))
         .where("resource_provider_id", "=", providerId)
-        .where("resource_class", "=", resourceClass)
+        .where(
+          "resource_class",
+          "in",
+          changed.map(([resourceClass]) => resourceClass),
+        )
         .execute();
-      if (resourceClass === MEMORY_MB) {
+      const memory = changes.get(MEMORY_MB) ?? 0;
+      if (memory !== 0) {
         await trx
           .updateTable("resource_providers")
-          .set((eb) => ({ free_memory_mb: eb("free_memory_mb", "-", used) }))
+          .set((eb) => ({ free_memory_mb: eb("free_memory_mb", "-", memory) }))
           .where("id", "=", providerId)
           .execute();
       }

@@ -1,3 +1,4 @@
+import { channel } from "node:diagnostics_channel";
 import type { Db } from "../../store/database.js";
 import { type CandidateCursor, SchedulerRepository } from "../../store/scheduler-repository.js";
 import type { DriverRegistry } from "../../virt/registry.js";
@@ -7,6 +8,24 @@ import type { Resources } from "./placement.js";
 
 /** nova's max_placement_results, scaled to one request: how many candidates a page holds. */
 export const CANDIDATE_PAGE = 16;
+
+/** One placement as the scheduler timed it. */
+export interface ScheduledEvent {
+  /** The host whose claim succeeded; null when none did. */
+  host: string | null;
+  /** From the first candidate query to the claim's commit (or the NoValidHost answer). */
+  ms: number;
+  /** Candidate pages read. */
+  pages: number;
+  /** Claims tried. */
+  claims: number;
+}
+
+/**
+ * Each placement's timing, published for whoever subscribes (nimbus logs it at debug level,
+ * which the benchmark reads); nothing is built when no one listens.
+ */
+export const scheduledChannel = channel("nimbus:scheduler:scheduled");
 
 /** What a server needs of its host. */
 export interface HostRequest {
@@ -58,18 +77,30 @@ export class Scheduler {
       host: request.requested,
       exclude: request.exclude ?? null,
     };
+    const started = performance.now();
+    const counts = { pages: 0, claims: 0 };
+    const done = (selection: Selection): Selection => {
+      if (scheduledChannel.hasSubscribers) {
+        const ms = performance.now() - started;
+        scheduledChannel.publish({ host: selection.host, ms, ...counts } satisfies ScheduledEvent);
+      }
+      return selection;
+    };
     let after: CandidateCursor | undefined;
     for (;;) {
       const page = await this.#repo.candidates(query, { limit: CANDIDATE_PAGE, after });
+      counts.pages++;
       const mine = page.map((c) => c.name).filter((host) => this.#drivers.get(host) !== undefined);
       const up = new Set((await filterHosts(this.#db, mine, null, this.#now())).hosts);
       for (const host of mine) {
-        if (up.has(host) && (await claim(host))) return { host };
+        if (!up.has(host)) continue;
+        counts.claims++;
+        if (await claim(host)) return done({ host });
       }
       if (page.length < CANDIDATE_PAGE) break;
       after = page[page.length - 1];
     }
-    return { host: null, reason: (await this.#anyHost(query)) ? NOT_ENOUGH_HOSTS : "" };
+    return done({ host: null, reason: (await this.#anyHost(query)) ? NOT_ENOUGH_HOSTS : "" });
   }
 
   /** Whether an enabled compute service this process drives could have taken the request. */
