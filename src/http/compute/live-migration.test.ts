@@ -226,6 +226,14 @@ describe("live migration with two hosts (no step delay)", () => {
     } finally {
       await t.setService(other, { forced_down: false });
     }
+    // a guest that is not running (its power read back as shut down) cannot be copied live
+    await t.h().nimbus.compute.instances.update(t.h().nimbus.db, id, { power_state: 4 });
+    expectFault(
+      await t.h().action(id, live(null), { as: "admin", version: "2.25" }),
+      400,
+      `Instance ${id} in power_state shutdown. Cannot live migrate while the instance is in this state.`,
+    );
+    await t.h().nimbus.compute.instances.update(t.h().nimbus.db, id, { power_state: 1 });
     const destination = t.h().nimbus.drivers.get(other)!;
     const capacity = destination.capacity.bind(destination);
     const spy = vi
