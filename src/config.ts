@@ -53,6 +53,8 @@ export interface Config {
   allowResizeToSameHost: boolean;
   /** nova's `resize_confirm_window`: above 0, a resize waiting this long is confirmed by itself. */
   resizeConfirmWindowSeconds: number;
+  /** nova's `[scheduler] max_attempts`: hosts a build may try before it fails (1: no reschedule). */
+  schedulerMaxAttempts: number;
   /** How many simulated compute hosts this process runs (each a nova-compute with its own hypervisor). */
   fakeHosts: number;
   /** The size of each simulated host (a `--fake-host-size` profile, or exact figures in the file). */
@@ -129,6 +131,7 @@ export function defaultConfig(overrides: Partial<Config> = {}): Config {
     fakeHosts: overrides.fakeHosts ?? 1,
     allowResizeToSameHost: overrides.allowResizeToSameHost ?? (overrides.fakeHosts ?? 1) === 1,
     resizeConfirmWindowSeconds: overrides.resizeConfirmWindowSeconds ?? 0,
+    schedulerMaxAttempts: overrides.schedulerMaxAttempts ?? 3,
     fakeHostCapacity: overrides.fakeHostCapacity ?? FAKE_HOST_SIZES.large!,
     fakeStepMs: overrides.fakeStepMs ?? 200,
     bodyLimitBytes: overrides.bodyLimitBytes ?? 1024 * 1024,

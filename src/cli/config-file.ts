@@ -18,6 +18,7 @@ const KEYS: Array<keyof Config> = [
   "reclaimInstanceIntervalSeconds",
   "allowResizeToSameHost",
   "resizeConfirmWindowSeconds",
+  "schedulerMaxAttempts",
   "fakeHosts",
   "fakeHostCapacity",
   "fakeStepMs",

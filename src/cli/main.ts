@@ -26,6 +26,12 @@ function integer(value: string): number {
   return n;
 }
 
+function positiveInteger(value: string): number {
+  const n = integer(value);
+  if (n < 1) throw new InvalidArgumentError("must be at least 1");
+  return n;
+}
+
 const program = new Command()
   .name("nimbus")
   .description("An OpenStack-compatible compute cloud: Nova's API with Keystone and Glance, in one process.")
@@ -118,6 +124,14 @@ program
       .argParser(integer),
   )
   .addOption(
+    new Option(
+      "--scheduler-max-attempts <n>",
+      "hosts a build may try before it fails; 1 never reschedules (default 3)",
+    )
+      .env("NIMBUS_SCHEDULER_MAX_ATTEMPTS")
+      .argParser(positiveInteger),
+  )
+  .addOption(
     new Option("--lockout-failure-attempts <n>", "failed passwords that lock a user out (default 0: never)")
       .env("NIMBUS_LOCKOUT_FAILURE_ATTEMPTS")
       .argParser(integer),
@@ -179,6 +193,7 @@ program
       allowResizeToSameHost:
         options.allowResizeToSameHost === undefined ? undefined : options.allowResizeToSameHost === "true",
       resizeConfirmWindowSeconds: options.resizeConfirmWindow,
+      schedulerMaxAttempts: options.schedulerMaxAttempts,
       lockoutFailureAttempts: options.lockoutFailureAttempts,
       lockoutDurationSeconds: options.lockoutDuration,
       authFailureLimit: options.authFailureLimit,

@@ -66,6 +66,15 @@ describe("FakeDriver", () => {
     expect(Date.now() - start).toBeGreaterThanOrEqual(25);
   });
 
+  it("fails to spawn only on the host a name's nimbus-fake-fail-on-<host> word names", async () => {
+    const h1 = new FakeDriver({ hostname: "h1", stepMs: 0 });
+    const h10 = new FakeDriver({ hostname: "h10", stepMs: 0 });
+    const flaky = { ...spec, name: "flaky nimbus-fake-fail-on-h1" };
+    await expect(h1.spawn(flaky)).rejects.toThrow("spawn failed");
+    await h10.spawn(flaky);
+    expect(await h10.powerState(spec.uuid)).toBe(PowerState.RUNNING);
+  });
+
   describe("live migration", () => {
     const MEMORY = 512 * 1024 * 1024;
     const DISK = 1024 * 1024 * 1024;

@@ -74,9 +74,21 @@ export function uptimeLine(now: Date, upSeconds: number, load: number[]): string
 }
 
 /**
+ * Whether a guest of this name fails to spawn on `host`: every host for `nimbus-fake-fail`,
+ * only the one named for a word `nimbus-fake-fail-on-<host>` (words split at spaces).
+ */
+function spawnFailsOn(name: string, host: string): boolean {
+  const ON = "nimbus-fake-fail-on-";
+  const hosts = name.split(/\s+/).filter((word) => word.startsWith(ON));
+  if (hosts.length > 0) return hosts.some((word) => word.slice(ON.length) === host);
+  return name.includes("nimbus-fake-fail");
+}
+
+/**
  * A simulated hypervisor: guests are records in memory, every operation takes
  * `stepMs`, and a guest writes a console log as a real one would. Guests whose spec
- * carries `nimbus-fake-fail` in their name fail to spawn, and those with
+ * carries `nimbus-fake-fail` in their name fail to spawn (with the word
+ * `nimbus-fake-fail-on-<host>` in it, only on that host), and those with
  * `nimbus-fake-migration-fail` fail their live migrations half-way, to exercise the error paths.
  */
 export class FakeDriver implements Driver {
@@ -139,7 +151,7 @@ export class FakeDriver implements Driver {
 
   async spawn(spec: GuestSpec): Promise<void> {
     await this.#step();
-    if (spec.name.includes("nimbus-fake-fail"))
+    if (spawnFailsOn(spec.name, this.hostname))
       throw new Error("fake driver: spawn failed as requested by the server name");
     const guest: FakeGuest = { spec, power: PowerState.NOSTATE, console: [], sinks: new Set() };
     this.#guests.set(spec.uuid, guest);

@@ -28,12 +28,16 @@ export class TaskSupport {
     readonly images: ComputePorts["images"],
     readonly zones: ComputePorts["zones"],
     readonly placement: Placement,
+    options: { maxAttempts?: number } = {},
   ) {
+    this.maxAttempts = options.maxAttempts ?? 3;
     this.migrations = new MigrationRecords(db);
     this.scheduler = new Scheduler(db, drivers);
     this.#groups = new ServerGroupRepository(db);
   }
 
+  /** nova's scheduler max_attempts: the hosts a build may try before it fails (1: no reschedule). */
+  readonly maxAttempts: number;
   readonly migrations: MigrationRecords;
   readonly scheduler: Scheduler;
   readonly #groups: ServerGroupRepository;
