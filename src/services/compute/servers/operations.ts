@@ -14,7 +14,6 @@ import { MigrationRecords } from "../migration-records.js";
 import type { Placement } from "../placement.js";
 import type { ComputePorts, FlavorInfo } from "../ports.js";
 import { ACTIONS, type ActionName, checkGuard, type GuardedInstance } from "../state-machine.js";
-import { CONDUCTOR_HOST } from "../tasks/conductor.js";
 
 export type Trx = Transaction<Database>;
 
@@ -175,31 +174,6 @@ export class ServerOperations {
     });
     if (event) await this.actions.recordEvent(trx, id, event);
     await this.actions.finish(id, null, trx);
-  }
-
-  /**
-   * A request the conductor refused while the API waited: the action and its failed event
-   * are recorded and the refusal becomes the server's fault; its states are untouched.
-   */
-  async recordRefusal(
-    ctx: AuthContext,
-    instance: Instance,
-    action: string,
-    event: string,
-    error: Error,
-  ): Promise<void> {
-    const actionId = await this.actions.start(this.db, {
-      instanceUuid: instance.uuid,
-      action,
-      requestId: ctx.requestId,
-      projectId: instance.projectId,
-      userId: ctx.userId,
-    });
-    const eventId = await this.actions.startEvent(actionId, event, CONDUCTOR_HOST);
-    const traceback = error.stack ?? error.message;
-    await this.actions.finishEvent(eventId, "Error", { message: error.message, traceback });
-    await this.actions.finish(actionId, "Error");
-    await this.instances.setFault(this.db, instance.uuid, 500, error.message, traceback);
   }
 }
 
