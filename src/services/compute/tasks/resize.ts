@@ -18,9 +18,11 @@ class ResizeRollback extends Error {}
 /** The vm_state a server returns to after a resize ends: it keeps its power. */
 const settled = (power: number) => (power === PowerState.SHUTDOWN ? VmState.STOPPED : VmState.ACTIVE);
 
-/** What the API decided for a resize: who asked, and whether the server's own host may take it. */
-interface ResizePayload {
+/** What the API decided for a resize or cold migration. */
+interface MovePayload {
   requester?: Requester;
+  /** A cold migration's named destination (2.56). */
+  host?: string | null;
   /** nova's allow_resize_to_same_host, as the API read it (a resize enqueued without it: true). */
   sameHost?: boolean;
 }
@@ -38,28 +40,56 @@ interface ResizePayload {
  * that fits, or a host that refuses before it touches the guest, the server goes back as
  * it was with the fault recorded; any other failure puts it in ERROR.
  */
-export function resizeTask(s: TaskSupport): TaskHandler<ResizePayload> {
+export function resizeTask(s: TaskSupport): TaskHandler<MovePayload> {
+  return coldMoveTask(s, {
+    kind: "resize",
+    type: MigrationType.RESIZE,
+    refusal: "No valid host found for resize",
+    includeSource: (payload) => payload.sameHost ?? true,
+  });
+}
+
+/**
+ * migrate (cold): nova's resize to the server's own flavor, on another host always (the
+ * one named, if any). With no other host that fits (one compute host), the server goes
+ * back as it was, the fault recorded, the action failed, the migration in error.
+ */
+export function coldMigrateTask(s: TaskSupport): TaskHandler<MovePayload> {
+  return coldMoveTask(s, {
+    kind: "cold_migrate",
+    type: MigrationType.MIGRATION,
+    refusal: "No valid host found for cold migrate",
+    includeSource: () => false,
+  });
+}
+
+/** The steps resize and cold migration share (nova runs both as one conductor task). */
+function coldMoveTask(
+  s: TaskSupport,
+  move: {
+    kind: string;
+    type: MigrationType;
+    /** nova's conductor's wording of the scheduler's refusal for this move. */
+    refusal: string;
+    includeSource: (payload: MovePayload) => boolean;
+  },
+): TaskHandler<MovePayload> {
   const migrations = s.migrations;
   return {
-    kind: "resize",
+    kind: move.kind,
     steps: [
       async (ctx) => {
         const instance = await s.instance(ctx);
         await s.event(ctx, "conductor_migrate_server", CONDUCTOR_HOST, () =>
           s.event(ctx, "cold_migrate", CONDUCTOR_HOST, async () => {
-            const migration = await migrations.begin(
-              instance,
-              MigrationType.RESIZE,
-              requesterIn(ctx, instance),
-            );
+            const migration = await migrations.begin(instance, move.type, requesterIn(ctx, instance));
             try {
-              await s.claimMigration(instance, migration, null, {
+              await s.claimMigration(instance, migration, ctx.payload.host ?? null, {
                 flavor: instance.newFlavor ?? instance.flavor,
-                includeSource: ctx.payload.sameHost ?? true,
+                includeSource: move.includeSource(ctx.payload),
               });
             } catch (refusal) {
-              // nova's conductor words the scheduler's refusal for what was asked
-              if (refusal instanceof NoValidHost) throw new NoValidHost("No valid host found for resize");
+              if (refusal instanceof NoValidHost) throw new NoValidHost(move.refusal);
               throw refusal;
             }
           }),
