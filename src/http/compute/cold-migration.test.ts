@@ -23,7 +23,7 @@ async function placed(id: string) {
 }
 
 const held = async (consumer: string) =>
-  Object.fromEntries(await h.nimbus.compute.placement.repo.allocationsOf(consumer));
+  Object.fromEntries(await h.nimbus.compute.placement.allocationsOf(consumer));
 
 async function migrationOf(id: string) {
   const r = await h.call({ url: `/os-migrations?instance_uuid=${id}`, as: "admin", version: "2.59" });

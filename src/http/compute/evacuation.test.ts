@@ -44,7 +44,7 @@ async function evacuation(id: string) {
 }
 
 const held = async (consumer: string) =>
-  Object.fromEntries(await h.nimbus.compute.placement.repo.allocationsOf(consumer));
+  Object.fromEntries(await h.nimbus.compute.placement.allocationsOf(consumer));
 const guestOn = (host: string, id: string) => h.nimbus.drivers.get(host)!.powerState(id);
 
 describe("evacuate with two hosts", () => {

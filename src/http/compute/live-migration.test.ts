@@ -66,7 +66,7 @@ function twoHosts(stepMs: number) {
       return r.json.migrations[0];
     },
     held: async (consumer: string) =>
-      Object.fromEntries(await h().nimbus.compute.placement.repo.allocationsOf(consumer)),
+      Object.fromEntries(await h().nimbus.compute.placement.allocationsOf(consumer)),
     fault: async (id: string) => (await h().nimbus.compute.instances.get(id))?.fault,
     guestOn: (host: string, id: string) => h().nimbus.drivers.get(host)!.powerState(id),
     async events(id: string) {
@@ -318,6 +318,10 @@ describe("live migration under way (one step 100 ms: the copy takes a second)", 
     expect((shown.memory_processed_bytes as number) + (shown.memory_remaining_bytes as number)).toBe(
       128 * 1024 * 1024,
     );
+    // the server's progress is the share of its memory copied (MIGRATING shows it)
+    const progress = (await t.h().show(id, { as: "admin" })).progress;
+    expect(progress).toBeGreaterThan(0);
+    expect(progress).toBeLessThanOrEqual(100);
     // "auto": fake hosts share no storage, so the disk is copied too
     expect(shown.disk_total_bytes).toBe(1024 * 1024 * 1024);
     expect(keysOf(shown)).toEqual(
@@ -355,6 +359,7 @@ describe("live migration under way (one step 100 ms: the copy takes a second)", 
     });
     expect((await t.migrationOf(id)).status).toBe("completed");
     expect((await serverMigrations(id)).json.migrations).toEqual([]);
+    expect((await t.h().show(id, { as: "admin" })).progress).toBe(0);
   });
 
   it("abort while running (2.24): the server stays on its source, the destination keeps nothing", async () => {

@@ -128,7 +128,7 @@ describe("claims", () => {
 
 describe("a resize's claims", () => {
   const held = async (consumer: string) =>
-    Object.fromEntries(await h.nimbus.compute.placement.repo.allocationsOf(consumer));
+    Object.fromEntries(await h.nimbus.compute.placement.allocationsOf(consumer));
   const migrationOf = async (id: string) =>
     (await h.call({ url: `/os-migrations?instance_uuid=${id}`, as: "admin", version: "2.59" })).json
       .migrations[0].uuid as string;

@@ -39,7 +39,7 @@ async function buildEvents(h: ComputeHarness, id: string) {
 }
 
 const held = async (h: ComputeHarness, consumer: string) =>
-  Object.keys(Object.fromEntries(await h.nimbus.compute.placement.repo.allocationsOf(consumer)));
+  Object.keys(Object.fromEntries(await h.nimbus.compute.placement.allocationsOf(consumer)));
 
 describe("reschedule with three hosts (max_attempts 3)", () => {
   let h: ComputeHarness;

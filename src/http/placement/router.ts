@@ -99,7 +99,6 @@ function inventoryView(i: Inventory) {
 export async function registerPlacement(app: FastifyInstance, deps: PlacementDeps): Promise<void> {
   const publicUrl = deps.config.publicUrl.replace(/\/+$/, "");
   const { placement } = deps;
-  const repo = placement.repo;
   // set by the scope's first hook on each request; a reference type cannot be the default
   app.decorateRequest("placementVersion", null as unknown as Version);
 
@@ -153,12 +152,12 @@ export async function registerPlacement(app: FastifyInstance, deps: PlacementDep
           };
         };
         const provider = async (uuid: string) => {
-          const [row] = await repo.providers({ uuid });
+          const [row] = await placement.providers({ uuid });
           if (!row) throw new HttpFault(404, `No resource provider with uuid ${uuid} found`);
           return row;
         };
         const usageOf = async (row: ResourceProviderRow): Promise<ProviderUsage> =>
-          (await repo.usages([row.name]))[0]!;
+          (await placement.usages([row.name]))[0]!;
 
         api.get<{ Querystring: Record<string, string> }>("/resource_providers", async (request) => {
           const version = request.placementVersion;
@@ -171,13 +170,13 @@ export async function registerPlacement(app: FastifyInstance, deps: PlacementDep
           if (unknown.length > 0) {
             throw new HttpFault(400, `Invalid query string parameters: '${unknown[0]}' was unexpected`);
           }
-          let rows = await repo.providers({ name: query.name, uuid: query.uuid ?? query.in_tree });
+          let rows = await placement.providers({ name: query.name, uuid: query.uuid ?? query.in_tree });
           // no provider is in a placement aggregate, nor has traits
           if (query.member_of !== undefined) rows = [];
           if (query.required?.split(",").some((t) => !t.startsWith("!"))) rows = [];
           if (query.resources !== undefined) {
             const wanted = parseResources(query.resources);
-            const usages = await repo.usages(rows.map((r) => r.name));
+            const usages = await placement.usages(rows.map((r) => r.name));
             const room = new Set(usages.filter((u) => fits(u, wanted)).map((u) => u.name));
             rows = rows.filter((r) => room.has(r.name));
           }
@@ -224,7 +223,7 @@ export async function registerPlacement(app: FastifyInstance, deps: PlacementDep
 
         api.get<{ Params: { uuid: string } }>("/resource_providers/:uuid/allocations", async (request) => {
           const row = await provider(request.params.uuid);
-          const held = await repo.allocationsOn(row.id);
+          const held = await placement.allocationsOn(row.id);
           return {
             allocations: Object.fromEntries(
               [...held].map(([consumer, resources]) => [consumer, { resources }]),
@@ -252,14 +251,14 @@ export async function registerPlacement(app: FastifyInstance, deps: PlacementDep
 
         api.get<{ Params: { consumer: string } }>("/allocations/:consumer", async (request) => {
           const version = request.placementVersion;
-          const held = await repo.consumerAllocations(request.params.consumer);
+          const held = await placement.consumerAllocations(request.params.consumer);
           const allocations = Object.fromEntries(
             held.map((h) => [h.uuid, { generation: h.generation, resources: h.resources }]),
           );
           // 1.12 names the consumer's project and user, when it holds anything
           const owner =
             atLeast(version, 12) && held.length > 0
-              ? await repo.consumerOwner(request.params.consumer)
+              ? await placement.consumerOwner(request.params.consumer)
               : undefined;
           return { allocations, ...(owner ? { project_id: owner.projectId, user_id: owner.userId } : {}) };
         });
@@ -269,7 +268,7 @@ export async function registerPlacement(app: FastifyInstance, deps: PlacementDep
           const { project_id: projectId, user_id: userId } = request.query;
           if (!projectId)
             throw new HttpFault(400, "Invalid query string parameters: 'project_id' is a required property");
-          return { usages: await repo.projectUsage(projectId, userId) };
+          return { usages: await placement.projectUsage(projectId, userId) };
         });
 
         api.get("/resource_classes", async (request) => {
@@ -292,8 +291,8 @@ export async function registerPlacement(app: FastifyInstance, deps: PlacementDep
           const version = request.placementVersion;
           const wanted = parseResources(request.query.resources);
           const limit = request.query.limit === undefined ? undefined : Number(request.query.limit);
-          const usages = (await repo.usages()).filter((u) => fits(u, wanted)).slice(0, limit);
-          const rows = new Map((await repo.providers()).map((r) => [r.name, r]));
+          const usages = (await placement.usages()).filter((u) => fits(u, wanted)).slice(0, limit);
+          const rows = new Map((await placement.providers()).map((r) => [r.name, r]));
           const uuidOf = (u: ProviderUsage) => rows.get(u.name)!.uuid;
           const resources = Object.fromEntries(Object.entries(wanted).filter(([, n]) => (n ?? 0) > 0));
           const allocationRequests = usages.map((u) =>

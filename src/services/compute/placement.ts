@@ -7,7 +7,7 @@ import {
   PlacementRepository,
   type ProviderUsage,
 } from "../../store/placement-repository.js";
-import type { Database } from "../../store/schema.js";
+import type { Database, ResourceProviderRow } from "../../store/schema.js";
 
 /** The resource classes a compute node reports and a flavor asks for. */
 export const ResourceClass = { VCPU: "VCPU", MEMORY_MB: "MEMORY_MB", DISK_GB: "DISK_GB" } as const;
@@ -78,10 +78,10 @@ export function fits(usage: ProviderUsage, resources: Resources): boolean {
  * the caller's transaction, so concurrent claims can never take more than a host has.
  */
 export class Placement {
-  readonly repo: PlacementRepository;
+  readonly #repo: PlacementRepository;
 
   constructor(db: Db) {
-    this.repo = new PlacementRepository(db);
+    this.#repo = new PlacementRepository(db);
   }
 
   /** Registers a compute node as a provider (its uuid the node's) with its inventories. */
@@ -99,8 +99,8 @@ export class Placement {
     nodes: ReadonlyArray<{ uuid: string; name: string; vcpus: number; memoryMb: number; localGb: number }>,
     now: string,
   ): Promise<void> {
-    const ids = await this.repo.saveProviders(trx, nodes, now);
-    await this.repo.setInventoriesOf(
+    const ids = await this.#repo.saveProviders(trx, nodes, now);
+    await this.#repo.setInventoriesOf(
       trx,
       nodes.map((node) => ({ providerId: ids.get(node.name)!, inventories: nodeInventories(node) })),
     );
@@ -113,11 +113,11 @@ export class Placement {
     consumer: string,
     resources: Resources,
   ): Promise<boolean> {
-    if (!(await this.repo.lock(trx, host))) return false;
-    const [usage] = await this.repo.usages([host], trx);
+    if (!(await this.#repo.lock(trx, host))) return false;
+    const [usage] = await this.#repo.usages([host], trx);
     if (!usage || !fits(usage, resources)) return false;
     const held = Object.fromEntries(Object.entries(resources).map(([k, v]) => [k, v ?? 0]));
-    await this.repo.allocate(trx, usage.providerId, consumer, held, new Date().toISOString());
+    await this.#repo.allocate(trx, usage.providerId, consumer, held, new Date().toISOString());
     return true;
   }
 
@@ -134,9 +134,9 @@ export class Placement {
     migration: string,
     resources: Resources,
   ): Promise<boolean> {
-    await this.repo.moveAllocations(trx, consumer, migration);
+    await this.#repo.moveAllocations(trx, consumer, migration);
     if (await this.claim(trx, host, consumer, resources)) return true;
-    await this.repo.moveAllocations(trx, migration, consumer);
+    await this.#repo.moveAllocations(trx, migration, consumer);
     return false;
   }
 
@@ -146,11 +146,11 @@ export class Placement {
    * leaves the server's claims as they are.
    */
   async endMove(consumer: string, migration: string, revert: boolean): Promise<void> {
-    if (!revert) return this.repo.release(migration);
-    await this.repo.db.transaction().execute(async (trx) => {
-      if ((await this.repo.allocationsOf(migration, trx)).size === 0) return;
-      await this.repo.release(consumer, trx);
-      await this.repo.moveAllocations(trx, migration, consumer);
+    if (!revert) return this.#repo.release(migration);
+    await this.#repo.db.transaction().execute(async (trx) => {
+      if ((await this.#repo.allocationsOf(migration, trx)).size === 0) return;
+      await this.#repo.release(consumer, trx);
+      await this.#repo.moveAllocations(trx, migration, consumer);
     });
   }
 
@@ -159,22 +159,56 @@ export class Placement {
    * nimbus kept claims) is given its flavor's claim there, whatever room is left.
    */
   async heal(host: string, consumer: string, resources: Resources): Promise<void> {
-    await this.repo.db.transaction().execute(async (trx) => {
-      if ((await this.repo.allocationsOf(consumer, trx)).size > 0) return;
-      const [usage] = await this.repo.usages([host], trx);
+    await this.#repo.db.transaction().execute(async (trx) => {
+      if ((await this.#repo.allocationsOf(consumer, trx)).size > 0) return;
+      const [usage] = await this.#repo.usages([host], trx);
       if (!usage) return;
       const held = Object.fromEntries(Object.entries(resources).map(([k, v]) => [k, v ?? 0]));
-      await this.repo.allocate(trx, usage.providerId, consumer, held, new Date().toISOString());
+      await this.#repo.allocate(trx, usage.providerId, consumer, held, new Date().toISOString());
     });
   }
 
   /** Frees what the consumer holds, on every host. */
   release(consumer: string, executor?: Db | Transaction<Database>): Promise<void> {
-    return this.repo.release(consumer, executor);
+    return this.#repo.release(consumer, executor);
   }
 
   usages(hosts?: readonly string[]): Promise<ProviderUsage[]> {
-    return this.repo.usages(hosts);
+    return this.#repo.usages(hosts);
+  }
+
+  /** What `consumer` holds, by provider name and resource class (empty when nothing). */
+  allocationsOf(consumer: string): Promise<Map<string, Record<string, number>>> {
+    return this.#repo.allocationsOf(consumer);
+  }
+
+  // ---- what the Placement API reads ------------------------------------------------
+
+  /** The resource providers in id order; only the one of `name` or `uuid` when asked. */
+  providers(filter: { name?: string; uuid?: string } = {}): Promise<ResourceProviderRow[]> {
+    return this.#repo.providers(filter);
+  }
+
+  /** What each consumer holds on one provider, by resource class. */
+  allocationsOn(providerId: number): Promise<Map<string, Record<string, number>>> {
+    return this.#repo.allocationsOn(providerId);
+  }
+
+  /** What a consumer holds on each provider (placement's GET /allocations/{consumer}). */
+  consumerAllocations(
+    consumer: string,
+  ): Promise<Array<{ uuid: string; generation: number; resources: Record<string, number> }>> {
+    return this.#repo.consumerAllocations(consumer);
+  }
+
+  /** The project and user of a consumer's server (placement 1.12's consumer owner). */
+  consumerOwner(consumer: string): Promise<{ projectId: string; userId: string } | undefined> {
+    return this.#repo.consumerOwner(consumer);
+  }
+
+  /** What a project's (and a user's) consumers hold, by resource class (placement's /usages). */
+  projectUsage(projectId: string, userId?: string): Promise<Record<string, number>> {
+    return this.#repo.projectUsage(projectId, userId);
   }
 }
 

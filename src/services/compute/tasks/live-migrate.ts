@@ -128,7 +128,7 @@ async function chooseDestination(
   instance: Instance,
   migration: MigrationRow,
 ): Promise<string> {
-  if (migration.dest_compute && (await s.placement.repo.allocationsOf(migration.uuid)).size > 0) {
+  if (migration.dest_compute && (await s.placement.allocationsOf(migration.uuid)).size > 0) {
     return migration.dest_compute;
   }
   const source = instance.host ?? "";
@@ -248,6 +248,10 @@ export function liveMigrateTask(s: TaskSupport): TaskHandler<LiveMigratePayload>
             signal: aborted.signal,
             onProgress: async (progress) => {
               await migrations.update(migration.id, progressColumns(progress));
+              // nova's libvirt driver: the share of the memory copied is the server's progress
+              // (a server deleted meanwhile is cleaned up by the next step)
+              const changes = { progress: progressOf(progress) };
+              await s.instances.update(s.db, instance.uuid, changes, { notDeleted: true });
               // the API marks an abort on the record; the copy stops at its next round
               const now = await migrations.byId(instance.uuid, migration.id);
               if (now?.status === "cancelled") aborted.abort(new LiveMigrationCancelled(migration.id));
@@ -278,6 +282,7 @@ export function liveMigrateTask(s: TaskSupport): TaskHandler<LiveMigratePayload>
               await source.destroy(instance.uuid);
             }
             const vmState = instance.vmState === VmState.PAUSED ? VmState.PAUSED : VmState.ACTIVE;
+            await s.set(instance.uuid, { progress: 0 });
             await s.arrive(instance, destination, vmState);
           }
           // the server's claims are on its new host: the migration's on the source go
@@ -325,7 +330,7 @@ export function liveMigrateTask(s: TaskSupport): TaskHandler<LiveMigratePayload>
           );
           await s.finishAction(ctx);
         } else {
-          await revertTaskState(s, ctx, error, { power_state: power });
+          await revertTaskState(s, ctx, error, { power_state: power, progress: 0 });
         }
       } catch (rollbackError) {
         // nothing is left in between: the server goes to ERROR with the reason
@@ -352,6 +357,11 @@ async function rollBack(s: TaskSupport, ctx: TaskContext<unknown>, migration: Mi
     });
   }
   await s.placement.endMove(uuid, migration.uuid, true);
+}
+
+/** 100 less the share of the memory left to copy, rounded (nova ignores the disk here). */
+function progressOf(p: LiveMigrationProgress): number {
+  return p.memoryTotalBytes === 0 ? 0 : 100 - Math.round((p.memoryRemainingBytes * 100) / p.memoryTotalBytes);
 }
 
 function progressColumns(p: LiveMigrationProgress) {

@@ -69,7 +69,7 @@ export class TaskSupport {
     requested: string | null,
     options: { flavor?: FlavorSnapshot; includeSource?: boolean } = {},
   ): Promise<string> {
-    if (migration.dest_compute && (await this.placement.repo.allocationsOf(migration.uuid)).size > 0) {
+    if (migration.dest_compute && (await this.placement.allocationsOf(migration.uuid)).size > 0) {
       return migration.dest_compute;
     }
     const resources = flavorResources(options.flavor ?? instance.flavor);
@@ -118,9 +118,9 @@ export class TaskSupport {
     const avoid = new Set(options.avoid);
     const allowed = options.group ? await this.groupAllows(uuid) : () => true;
     let placed = { host: "", zone: DEFAULT_AZ };
-    const chosen = await this.scheduler.select({ resources, zone, requested }, async (host) => {
+    const chosen = await this.scheduler.select({ resources, zone, requested }, async (host, hostZone) => {
       if (avoid.has(host) || !allowed(host)) return false;
-      placed = { host, zone: (await this.zones.of([host])).get(host) ?? DEFAULT_AZ };
+      placed = { host, zone: hostZone };
       // false when another claim took the room meanwhile: the scheduler tries the next host
       return this.db.transaction().execute(async (trx) => {
         // a step run again after a crash claims afresh
