@@ -259,6 +259,7 @@ export function liveMigrateTask(s: TaskSupport): TaskHandler<LiveMigratePayload>
           });
         } catch (error) {
           if (aborted.signal.aborted) throw new LiveMigrationCancelled(migration.id);
+          if (error instanceof TaskCancelled) throw error;
           throw new CopyFailed(error instanceof Error ? error.message : String(error));
         }
       },
