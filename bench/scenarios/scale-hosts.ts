@@ -116,8 +116,10 @@ export async function scaleHosts(ctx: BenchContext): Promise<ScaleHostsResult> {
     await Promise.all(Array.from({ length: concurrency }, worker));
     result.wallS = (performance.now() - started) / 1000;
     result.bootsPerS = result.wallS > 0 ? result.completed / result.wallS : 0;
-    // the last log lines may still be in the pipe
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // nimbus's log is written behind its work: wait (bounded) for the last placements' lines
+    const waitUntil = performance.now() + 30_000;
+    while (scheduling.length < result.completed && performance.now() < waitUntil)
+      await new Promise((resolve) => setTimeout(resolve, 100));
     result.rssBytes = nimbus.rssBytes();
     result.peakRssBytes = nimbus.peakRssBytes();
     result.scheduling = scheduling.summary();

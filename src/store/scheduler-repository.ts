@@ -26,6 +26,14 @@ export interface CandidateCursor {
   name: string;
 }
 
+/** A provider with room, with what the scheduler's own filters and the placement need of it. */
+export interface Candidate extends CandidateCursor {
+  /** Its compute service's last report (its creation before any): up while recent. */
+  reportedAt: string;
+  /** Its availability zone; null for the default one (no aggregate names one). */
+  zone: string | null;
+}
+
 type Rp = ExpressionBuilder<Database, "resource_providers">;
 
 /**
@@ -45,11 +53,25 @@ export class SchedulerRepository {
   async candidates(
     query: CandidateQuery,
     page: { limit: number; after?: CandidateCursor },
-  ): Promise<Array<CandidateCursor>> {
+  ): Promise<Candidate[]> {
     const memory = query.resources.MEMORY_MB ?? 0;
     let select = this.db
       .selectFrom("resource_providers")
       .select(["resource_providers.name", "resource_providers.free_memory_mb"])
+      // read with the row, so that the filters and the placement ask nothing more
+      .select((eb) => [
+        this.#enabledCompute(eb)
+          .clearSelect()
+          .select(sql<string>`max(coalesce(services.last_seen_up, services.created_at))`.as("reported_at"))
+          .as("reported_at"),
+        eb
+          .selectFrom("aggregate_hosts")
+          .innerJoin("aggregate_metadata", "aggregate_metadata.aggregate_id", "aggregate_hosts.aggregate_id")
+          .select((a) => a.fn.min("aggregate_metadata.value").as("zone"))
+          .whereRef("aggregate_hosts.host", "=", "resource_providers.name")
+          .where("aggregate_metadata.key", "=", AZ_KEY)
+          .as("zone"),
+      ])
       .where((eb) => this.#fits(eb, query.resources))
       .where((eb) => eb.exists(this.#enabledCompute(eb).where("services.forced_down", "=", 0)))
       .where(this.#zoneOf("resource_providers.name", query))
@@ -73,7 +95,12 @@ export class SchedulerRepository {
       );
     }
     const rows = await select.execute();
-    return rows.map((r) => ({ name: r.name, freeMemoryMb: r.free_memory_mb }));
+    return rows.map((r) => ({
+      name: r.name,
+      freeMemoryMb: r.free_memory_mb,
+      reportedAt: r.reported_at!,
+      zone: r.zone ?? null,
+    }));
   }
 
   /**

@@ -72,8 +72,12 @@ const defaultZones: ComputeZones = async (hosts) => new Map(hosts.map((h) => [h,
 
 /** nova's servicegroup DB driver: up while not forced down and its last report is recent. */
 export function isUp(row: ServiceRow, now: Date): boolean {
-  const lastReport = Date.parse(row.last_seen_up ?? row.created_at);
-  return row.forced_down !== 1 && Math.abs(now.getTime() - lastReport) <= SERVICE_DOWN_TIME_MS;
+  return row.forced_down !== 1 && reportedRecently(row.last_seen_up ?? row.created_at, now);
+}
+
+/** Whether a service whose last report was at `lastReport` counts as alive at `now`. */
+export function reportedRecently(lastReport: string, now: Date): boolean {
+  return Math.abs(now.getTime() - Date.parse(lastReport)) <= SERVICE_DOWN_TIME_MS;
 }
 
 /**

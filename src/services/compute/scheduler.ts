@@ -3,7 +3,7 @@ import type { Db } from "../../store/database.js";
 import { type CandidateCursor, SchedulerRepository } from "../../store/scheduler-repository.js";
 import type { DriverRegistry } from "../../virt/registry.js";
 import { DEFAULT_AZ } from "./aggregate-service.js";
-import { filterHosts, NOT_ENOUGH_HOSTS } from "./host-service.js";
+import { NOT_ENOUGH_HOSTS, reportedRecently } from "./host-service.js";
 import type { Resources } from "./placement.js";
 
 /** nova's max_placement_results, scaled to one request: how many candidates a page holds. */
@@ -50,26 +50,27 @@ export type Selection = { host: string } | { host: null; reason: string };
  * of a request grows with the candidates it passes over, not with the hosts of the cloud.
  */
 export class Scheduler {
-  readonly #db: Db;
   readonly #repo: SchedulerRepository;
   readonly #drivers: DriverRegistry;
   readonly #now: () => Date;
 
   constructor(db: Db, drivers: DriverRegistry, options: { now?: () => Date } = {}) {
-    this.#db = db;
     this.#repo = new SchedulerRepository(db);
     this.#drivers = drivers;
     this.#now = options.now ?? (() => new Date());
   }
 
   /**
-   * The first candidate whose `claim` succeeds (the claim takes the room in its own
-   * transaction and answers false when another took it first). When none does: the reason
+   * The first candidate whose `claim` succeeds (given the host and its zone, the claim takes
+   * the room in its own transaction and answers false when another took it first). When none does: the reason
    * "" if no enabled compute service could take the request at all (placement leaves
    * disabled hosts out and nova then has no reason to give), else "There are not enough
    * hosts available."
    */
-  async select(request: HostRequest, claim: (host: string) => Promise<boolean>): Promise<Selection> {
+  async select(
+    request: HostRequest,
+    claim: (host: string, zone: string) => Promise<boolean>,
+  ): Promise<Selection> {
     const query = {
       resources: request.resources,
       zone: request.zone,
@@ -90,12 +91,13 @@ export class Scheduler {
     for (;;) {
       const page = await this.#repo.candidates(query, { limit: CANDIDATE_PAGE, after });
       counts.pages++;
-      const mine = page.map((c) => c.name).filter((host) => this.#drivers.get(host) !== undefined);
-      const up = new Set((await filterHosts(this.#db, mine, null, this.#now())).hosts);
-      for (const host of mine) {
-        if (!up.has(host)) continue;
+      const now = this.#now();
+      for (const candidate of page) {
+        // nova's ComputeFilter: a host this process drives, whose service reports
+        if (this.#drivers.get(candidate.name) === undefined) continue;
+        if (!reportedRecently(candidate.reportedAt, now)) continue;
         counts.claims++;
-        if (await claim(host)) return done({ host });
+        if (await claim(candidate.name, candidate.zone ?? DEFAULT_AZ)) return done({ host: candidate.name });
       }
       if (page.length < CANDIDATE_PAGE) break;
       after = page[page.length - 1];
