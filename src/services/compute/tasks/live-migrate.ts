@@ -312,13 +312,15 @@ export function liveMigrateTask(s: TaskSupport): TaskHandler<LiveMigratePayload>
           await revertTaskState(s, ctx, error);
           return;
         }
-        if (migration) await rollBack(s, ctx, migration);
         const source = row?.host ? s.drivers.get(row.host) : undefined;
         const power = source ? await source.powerState(uuid) : PowerState.NOSTATE;
         if (power === PowerState.NOSTATE) {
+          // the guest left its source: the copy, if any, is kept for the operator to recover
+          if (migration) await s.placement.endMove(uuid, migration.uuid, true);
           throw new Error(`the guest of instance ${uuid} is not on its host ${row?.host ?? "(none)"}`);
         }
         if (migration) {
+          await rollBack(s, ctx, migration);
           const status = cancelled ? "cancelled" : error instanceof CopyFailed ? "failed" : "error";
           await migrations.setStatus(migration.id, status);
         }
@@ -326,7 +328,7 @@ export function liveMigrateTask(s: TaskSupport): TaskHandler<LiveMigratePayload>
           await s.instances.update(
             s.db,
             uuid,
-            { task_state: null, power_state: power },
+            { task_state: null, power_state: power, progress: 0 },
             { notDeleted: true },
           );
           await s.finishAction(ctx);
