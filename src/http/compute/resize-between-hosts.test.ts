@@ -45,6 +45,23 @@ async function eventsOf(h: ComputeHarness, id: string, action: string) {
   return detail.json.instanceAction.events.map((e: { event: string; host: string }) => [e.event, e.host]);
 }
 
+/** Runs `work` with the nova-compute service of `host` disabled (the scheduler skips it). */
+async function withHostDisabled(h: ComputeHarness, host: string, work: () => Promise<void>) {
+  const set = (state: "disable" | "enable") =>
+    h.call({
+      method: "PUT",
+      url: `/os-services/${state}`,
+      as: "admin",
+      body: { host, binary: "nova-compute" },
+    });
+  expect((await set("disable")).status).toBe(200);
+  try {
+    await work();
+  } finally {
+    await set("enable");
+  }
+}
+
 describe("resize with two hosts, nova's default", () => {
   let h: ComputeHarness;
   beforeAll(async () => {
@@ -136,14 +153,7 @@ describe("resize with two hosts, nova's default", () => {
     const id = await boot(h, "stuck");
     const { host: source } = await placed(h, id);
     const other = h.nimbus.drivers.hosts.find((name) => name !== source)!;
-    const disable = await h.call({
-      method: "PUT",
-      url: "/os-services/disable",
-      as: "admin",
-      body: { host: other, binary: "nova-compute" },
-    });
-    expect(disable.status, disable.text).toBe(200);
-    try {
+    await withHostDisabled(h, other, async () => {
       expect((await h.action(id, { resize: { flavorRef: MICRO } })).status).toBe(202);
       await h.drain();
       expect(await placed(h, id)).toMatchObject({ status: "ACTIVE", host: source, flavor: "m1.nano" });
@@ -160,14 +170,7 @@ describe("resize with two hosts, nova's default", () => {
         result: "Error",
         details: "No valid host was found. No valid host found for resize",
       });
-    } finally {
-      await h.call({
-        method: "PUT",
-        url: "/os-services/enable",
-        as: "admin",
-        body: { host: other, binary: "nova-compute" },
-      });
-    }
+    });
   });
 });
 
@@ -184,13 +187,7 @@ describe("resize with allow_resize_to_same_host and resize_confirm_window", () =
     const id = await boot(h, "homebody");
     const { host } = await placed(h, id);
     const other = h.nimbus.drivers.hosts.find((name) => name !== host)!;
-    await h.call({
-      method: "PUT",
-      url: "/os-services/disable",
-      as: "admin",
-      body: { host: other, binary: "nova-compute" },
-    });
-    try {
+    await withHostDisabled(h, other, async () => {
       expect((await h.action(id, { resize: { flavorRef: MICRO } })).status).toBe(202);
       await h.drain();
       expect(await placed(h, id)).toMatchObject({ status: "VERIFY_RESIZE", host, flavor: "m1.micro" });
@@ -198,14 +195,7 @@ describe("resize with allow_resize_to_same_host and resize_confirm_window", () =
       expect(await h.nimbus.drivers.get(host)!.consoleOutput(id)).toContain("resized to 1 CPUs, 192 MB");
       expect((await h.action(id, { confirmResize: null })).status).toBe(204);
       await h.drain();
-    } finally {
-      await h.call({
-        method: "PUT",
-        url: "/os-services/enable",
-        as: "admin",
-        body: { host: other, binary: "nova-compute" },
-      });
-    }
+    });
   });
 
   it("confirms a resize waiting longer than the window, as the owner's confirmResize", async () => {

@@ -1,5 +1,5 @@
-import type { Instance } from "../../../store/instance-record.js";
-import type { MigrationRow } from "../../../store/schema.js";
+import type { FlavorSnapshot, Instance } from "../../../store/instance-record.js";
+import type { InstanceUpdate, MigrationRow } from "../../../store/schema.js";
 import type { TaskContext, TaskHandler } from "../../../tasks/engine.js";
 import type { Driver } from "../../../virt/driver.js";
 import { PowerState } from "../../../virt/power-state.js";
@@ -267,12 +267,7 @@ export function revertResizeTask(s: TaskSupport): TaskHandler {
             rootGb: old.root_gb,
           });
           await s.set(instance.uuid, {
-            flavor: JSON.stringify(old),
-            flavor_id: old.flavorid,
-            old_flavor: null,
-            new_flavor: null,
-            vcpus: old.vcpus,
-            memory_mb: old.memory_mb,
+            ...backTo(old),
             vm_state: settled(await driver.powerState(instance.uuid)),
             task_state: null,
           });
@@ -285,6 +280,18 @@ export function revertResizeTask(s: TaskSupport): TaskHandler {
       await s.fail(ctx, error);
       if (ctx.task.instance_uuid) await migrations.advance(ctx.task.instance_uuid, "error");
     },
+  };
+}
+
+/** A reverted server's flavor: the old one again, the resize's pair of flavors dropped. */
+function backTo(old: FlavorSnapshot): InstanceUpdate {
+  return {
+    flavor: JSON.stringify(old),
+    flavor_id: old.flavorid,
+    old_flavor: null,
+    new_flavor: null,
+    vcpus: old.vcpus,
+    memory_mb: old.memory_mb,
   };
 }
 
@@ -321,15 +328,7 @@ async function revertMove(
     }
     await s.placement.endMove(instance.uuid, migration.uuid, true);
     // a resize that moved goes back to its old flavor, which the source's guest still has
-    const old = instance.oldFlavor ?? instance.flavor;
-    await s.set(instance.uuid, {
-      flavor: JSON.stringify(old),
-      flavor_id: old.flavorid,
-      old_flavor: null,
-      new_flavor: null,
-      vcpus: old.vcpus,
-      memory_mb: old.memory_mb,
-    });
+    await s.set(instance.uuid, backTo(instance.oldFlavor ?? instance.flavor));
     await s.arrive(instance, source, settled(await source.powerState(instance.uuid)));
     await s.migrations.advance(instance.uuid, "reverted");
   });
