@@ -1,4 +1,4 @@
-import { type Expression, type ExpressionBuilder, type SqlBool, sql } from "kysely";
+import { type Expression, type ExpressionBuilder, type SqlBool, sql, type Transaction } from "kysely";
 import type { Db } from "./database.js";
 import type { Database, ServiceRow } from "./schema.js";
 
@@ -53,9 +53,10 @@ export class SchedulerRepository {
   async candidates(
     query: CandidateQuery,
     page: { limit: number; after?: CandidateCursor },
+    executor: Db | Transaction<Database> = this.db,
   ): Promise<Candidate[]> {
     const memory = query.resources.MEMORY_MB ?? 0;
-    let select = this.db
+    let select = executor
       .selectFrom("resource_providers")
       .select(["resource_providers.name", "resource_providers.free_memory_mb"])
       // read with the row, so that the filters and the placement ask nothing more

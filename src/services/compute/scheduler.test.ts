@@ -6,8 +6,10 @@
  * host, pages beyond the first, and nova's NoValidHost reasons.
  */
 import { randomUUID } from "node:crypto";
+import type { Transaction } from "kysely";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Db } from "../../store/database.js";
+import type { Database } from "../../store/schema.js";
 import { openTestDatabase } from "../../store/testing.js";
 import { FakeDriver } from "../../virt/fake/driver.js";
 import { DriverRegistry } from "../../virt/registry.js";
@@ -55,9 +57,13 @@ const request = (over: Partial<HostRequest> = {}): HostRequest => ({
   ...over,
 });
 
-/** Claims as a build does: the host taken when its claim succeeds. */
-const claimOn = (consumer: string, resources: Resources) => (host: string) =>
-  db.transaction().execute((trx) => placement.claim(trx, host, consumer, resources));
+/** Claims as a build does: the host taken when its claim succeeds (in the scheduler's transaction, or one of its own). */
+const claimOn =
+  (consumer: string, resources: Resources) =>
+  (trx: Transaction<Database> | undefined, host: string): Promise<boolean> =>
+    trx
+      ? placement.claim(trx, host, consumer, resources)
+      : db.transaction().execute((own) => placement.claim(own, host, consumer, resources));
 
 async function place(scheduler: Scheduler, over: Partial<HostRequest> = {}) {
   const resources = over.resources ?? NANO;
@@ -67,7 +73,7 @@ async function place(scheduler: Scheduler, over: Partial<HostRequest> = {}) {
 /** The hosts the scheduler tries, in order, when every claim fails. */
 async function order(scheduler: Scheduler, over: Partial<HostRequest> = {}): Promise<string[]> {
   const tried: string[] = [];
-  const result = await scheduler.select(request(over), async (host) => {
+  const result = await scheduler.select(request(over), async (_trx, host) => {
     tried.push(host);
     return false;
   });
@@ -93,7 +99,7 @@ describe("weighing", () => {
   it("most free RAM first, names breaking ties", async () => {
     const { scheduler } = await hosts(["c", "a", "b"]);
     // b holds one nano: a and c tie above it, a first by name
-    await claimOn(randomUUID(), NANO)("b");
+    await claimOn(randomUUID(), NANO)(undefined, "b");
     expect(await order(scheduler)).toEqual(["a", "c", "b"]);
     expect(await place(scheduler)).toEqual({ host: "a" });
     expect(await order(scheduler)).toEqual(["c", "a", "b"]);
@@ -102,7 +108,7 @@ describe("weighing", () => {
   it("leaves out a host without room in any class, or whose units the amount is outside", async () => {
     const { scheduler } = await hosts(["a", "b"]);
     // a: its disk is taken (RAM and CPU still free)
-    await claimOn(randomUUID(), { DISK_GB: 20 })("a");
+    await claimOn(randomUUID(), { DISK_GB: 20 })(undefined, "a");
     expect(await order(scheduler)).toEqual(["b"]);
     // 5 vCPUs: within 4 x 4.0 of room, but above max_unit (4)
     expect(await order(scheduler, { resources: { ...NANO, VCPU: 5 } })).toEqual([]);
@@ -111,16 +117,20 @@ describe("weighing", () => {
     expect(await order(scheduler, { resources: { ...NANO, MEMORY_MB: 1024 } })).toEqual(["b"]);
   });
 
-  it("a lost claim passes to the next host; a full cloud has not enough hosts", async () => {
+  it("a lost claim passes to the next host, undone; a full cloud has not enough hosts", async () => {
     const { scheduler } = await hosts(["a", "b"], { capacity: { memoryMb: 512 + 128 } });
     const tried: string[] = [];
-    const first = await scheduler.select(request(), async (host) => {
+    const first = await scheduler.select(request(), async (trx, host) => {
       tried.push(host);
-      // another request took a's room meanwhile
-      if (host === "a") await claimOn(randomUUID(), NANO)("a");
-      return claimOn(randomUUID(), NANO)(host);
+      if (host !== "a") return claimOn(randomUUID(), NANO)(trx, host);
+      // on a: part of the claim made, then the room found taken
+      await claimOn(randomUUID(), { DISK_GB: 1 })(trx, "a");
+      return false;
     });
     expect([tried, first]).toEqual([["a", "b"], { host: "b" }]);
+    // what the failed claim made on a was undone: a has its whole room
+    expect(Object.fromEntries((await placement.usages(["a"]))[0]!.used)).toEqual({});
+    expect(await place(scheduler)).toEqual({ host: "a" });
     expect(await place(scheduler)).toEqual({ host: null, reason: NOT_ENOUGH_HOSTS });
   });
 });
@@ -191,8 +201,8 @@ describe("the store behind it", () => {
   it("keeps each provider's use and free RAM with its claims, moves and releases", async () => {
     await hosts(["a", "b"]);
     const [x, y, migration] = [randomUUID(), randomUUID(), randomUUID()];
-    await claimOn(x, NANO)("a");
-    await claimOn(y, { ...NANO, MEMORY_MB: 256 })("a");
+    await claimOn(x, NANO)(undefined, "a");
+    await claimOn(y, { ...NANO, MEMORY_MB: 256 })(undefined, "a");
     expect(await free()).toEqual({ a: 1024 - 384, b: 1024 });
     // a cold migration: x's claim passes to its migration, x claims on b
     await db.transaction().execute((trx) => placement.claimMove(trx, "b", x, migration, NANO));
@@ -205,7 +215,7 @@ describe("the store behind it", () => {
     expect(await summed()).toEqual({ a: {}, b: {} });
 
     // the inventories' use is what the allocations sum to, and survives a restart's registration
-    await claimOn(x, NANO)("b");
+    await claimOn(x, NANO)(undefined, "b");
     await hosts(["a", "b"]);
     expect(await free()).toEqual({ a: 1024, b: 1024 - 128 });
     const rows = await db

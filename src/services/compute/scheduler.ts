@@ -1,6 +1,8 @@
 import { channel } from "node:diagnostics_channel";
+import { sql, type Transaction } from "kysely";
 import type { Db } from "../../store/database.js";
 import { type CandidateCursor, SchedulerRepository } from "../../store/scheduler-repository.js";
+import type { Database } from "../../store/schema.js";
 import type { DriverRegistry } from "../../virt/registry.js";
 import { DEFAULT_AZ } from "./aggregate-service.js";
 import { NOT_ENOUGH_HOSTS, reportedRecently } from "./host-service.js";
@@ -50,26 +52,29 @@ export type Selection = { host: string } | { host: null; reason: string };
  * of a request grows with the candidates it passes over, not with the hosts of the cloud.
  */
 export class Scheduler {
+  readonly #db: Db;
   readonly #repo: SchedulerRepository;
   readonly #drivers: DriverRegistry;
   readonly #now: () => Date;
 
   constructor(db: Db, drivers: DriverRegistry, options: { now?: () => Date } = {}) {
+    this.#db = db;
     this.#repo = new SchedulerRepository(db);
     this.#drivers = drivers;
     this.#now = options.now ?? (() => new Date());
   }
 
   /**
-   * The first candidate whose `claim` succeeds (given the host and its zone, the claim takes
-   * the room in its own transaction and answers false when another took it first). When none does: the reason
+   * The first candidate whose `claim` succeeds: given the scheduler's transaction, the host
+   * and its zone, it takes the room there and answers false when it does not fit (another
+   * claim took it first), and what it did is undone. When none does: the reason
    * "" if no enabled compute service could take the request at all (placement leaves
    * disabled hosts out and nova then has no reason to give), else "There are not enough
    * hosts available."
    */
   async select(
     request: HostRequest,
-    claim: (host: string, zone: string) => Promise<boolean>,
+    claim: (trx: Transaction<Database>, host: string, zone: string) => Promise<boolean>,
   ): Promise<Selection> {
     const query = {
       resources: request.resources,
@@ -87,21 +92,31 @@ export class Scheduler {
       }
       return selection;
     };
-    let after: CandidateCursor | undefined;
-    for (;;) {
-      const page = await this.#repo.candidates(query, { limit: CANDIDATE_PAGE, after });
-      counts.pages++;
-      const now = this.#now();
-      for (const candidate of page) {
-        // nova's ComputeFilter: a host this process drives, whose service reports
-        if (this.#drivers.get(candidate.name) === undefined) continue;
-        if (!reportedRecently(candidate.reportedAt, now)) continue;
-        counts.claims++;
-        if (await claim(candidate.name, candidate.zone ?? DEFAULT_AZ)) return done({ host: candidate.name });
+    // one transaction for the pages and the claims (one wait for SQLite's connection, not
+    // one per step); each claim in a savepoint, so a claim that fails leaves nothing held
+    const host = await this.#db.transaction().execute(async (trx) => {
+      let after: CandidateCursor | undefined;
+      for (;;) {
+        const page = await this.#repo.candidates(query, { limit: CANDIDATE_PAGE, after }, trx);
+        counts.pages++;
+        const now = this.#now();
+        for (const candidate of page) {
+          // nova's ComputeFilter: a host this process drives, whose service reports
+          if (this.#drivers.get(candidate.name) === undefined) continue;
+          if (!reportedRecently(candidate.reportedAt, now)) continue;
+          counts.claims++;
+          await sql`savepoint scheduler_claim`.execute(trx);
+          if (await claim(trx, candidate.name, candidate.zone ?? DEFAULT_AZ)) {
+            await sql`release savepoint scheduler_claim`.execute(trx);
+            return candidate.name;
+          }
+          await sql`rollback to savepoint scheduler_claim`.execute(trx);
+        }
+        if (page.length < CANDIDATE_PAGE) return null;
+        after = page[page.length - 1];
       }
-      if (page.length < CANDIDATE_PAGE) break;
-      after = page[page.length - 1];
-    }
+    });
+    if (host !== null) return done({ host });
     return done({ host: null, reason: (await this.#anyHost(query)) ? NOT_ENOUGH_HOSTS : "" });
   }
 

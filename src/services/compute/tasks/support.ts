@@ -80,17 +80,15 @@ export class TaskSupport {
       exclude: options.includeSource ? null : instance.host,
     };
     const allowed = await this.groupAllows(instance.uuid);
-    const chosen = await this.scheduler.select(request, async (host) => {
+    const chosen = await this.scheduler.select(request, async (trx, host) => {
       if (!allowed(host)) return false;
       const driver = this.drivers.get(host)!;
       const destination = { compute: host, node: host, host: (await driver.capacity()).hostIp };
       // false when another claim took the room meanwhile: the scheduler tries the next host
-      return this.db.transaction().execute(async (trx) => {
-        if (!(await this.placement.claimMove(trx, host, instance.uuid, migration.uuid, resources)))
-          return false;
-        await this.migrations.setDestination(trx, migration.id, destination);
-        return true;
-      });
+      if (!(await this.placement.claimMove(trx, host, instance.uuid, migration.uuid, resources)))
+        return false;
+      await this.migrations.setDestination(trx, migration.id, destination);
+      return true;
     });
     if (chosen.host === null) throw new NoValidHost(NOT_ENOUGH_HOSTS);
     return chosen.host;
@@ -118,21 +116,22 @@ export class TaskSupport {
     const avoid = new Set(options.avoid);
     const allowed = options.group ? await this.groupAllows(uuid) : () => true;
     let placed = { host: "", zone: DEFAULT_AZ };
-    const chosen = await this.scheduler.select({ resources, zone, requested }, async (host, hostZone) => {
-      if (avoid.has(host) || !allowed(host)) return false;
-      placed = { host, zone: hostZone };
-      // false when another claim took the room meanwhile: the scheduler tries the next host
-      return this.db.transaction().execute(async (trx) => {
+    const chosen = await this.scheduler.select(
+      { resources, zone, requested },
+      async (trx, host, hostZone) => {
+        if (avoid.has(host) || !allowed(host)) return false;
+        placed = { host, zone: hostZone };
         // a step run again after a crash claims afresh
         await this.placement.release(uuid, trx);
+        // false when another claim took the room meanwhile: the scheduler tries the next host
         if (!(await this.placement.claim(trx, host, uuid, resources))) return false;
         const changed = { host, node: host, availability_zone: placed.zone, ...changes };
         if (!(await this.instances.update(trx, uuid, changed, { notDeleted: true }))) {
           throw new TaskCancelled(`instance ${uuid} is gone`);
         }
         return true;
-      });
-    });
+      },
+    );
     if (chosen.host === null) throw new NoValidHost(chosen.reason);
     return placed;
   }
