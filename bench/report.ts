@@ -245,7 +245,8 @@ function ceilingTable(r: CeilingResult): string[] {
 }
 
 function scaleHostsTable(r: ScaleHostsResult): string[] {
-  if (r.completed + r.failed === 0) return skippedOnly(r.skipped);
+  if (r.completed + r.failed === 0)
+    return [...skippedOnly(r.skipped), ...(r.cutShort ? [`- ${r.cutShort}.`] : [])];
   return [
     ...table(
       [
