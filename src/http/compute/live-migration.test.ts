@@ -35,10 +35,10 @@ interface Migration {
   dest_host: string;
 }
 
-function twoHosts(stepMs: number) {
+function twoHosts(stepMs: number, fakeHosts = 2) {
   const box = {} as { h: ComputeHarness };
   beforeAll(async () => {
-    box.h = await computeHarness({ config: { fakeHosts: 2, fakeStepMs: stepMs } });
+    box.h = await computeHarness({ config: { fakeHosts, fakeStepMs: stepMs } });
   });
   afterAll(async () => box.h.close());
   const h = () => box.h;
@@ -456,5 +456,37 @@ describe("live migration under way (one step 100 ms: the copy takes a second)", 
     expect(await t.held(running.uuid)).toEqual({});
     expect(await t.guestOn(other, id)).toBe(0);
     expect(await t.guestOn(source, id)).toBe(0);
+  });
+});
+
+describe("live migration with three hosts", () => {
+  const t = twoHosts(0, 3);
+
+  it("skips the scheduler's choice when its hypervisor differs, for the next host", async () => {
+    const id = await t.boot("picky");
+    const { host: source } = await t.placed(id);
+    const services = (await t.h().call({ url: "/os-services?binary=nova-compute", as: "admin" })).json
+      .services;
+    // the other two have the same room: the scheduler takes the first by name
+    const [first, second] = services
+      .map((s: { host: string }) => s.host)
+      .filter((h: string) => h !== source)
+      .sort();
+    const skipped = t.h().nimbus.drivers.get(first)!;
+    const capacity = skipped.capacity.bind(skipped);
+    const spy = vi
+      .spyOn(skipped, "capacity")
+      .mockImplementation(async () => ({ ...(await capacity()), hypervisorType: "QEMU" }));
+    try {
+      expect((await t.h().action(id, live(), { as: "admin", version: "2.34" })).status).toBe(202);
+      await t.h().drain();
+      // it was the scheduler's choice, and was looked at
+      expect(spy).toHaveBeenCalled();
+    } finally {
+      spy.mockRestore();
+    }
+    expect(await t.placed(id)).toEqual({ status: "ACTIVE", host: second, power: 1, task: null });
+    expect(await t.held(id)).toEqual({ [second]: NANO_CLAIM });
+    expect(await t.held((await t.migrationOf(id)).uuid)).toEqual({});
   });
 });
