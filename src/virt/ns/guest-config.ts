@@ -14,7 +14,7 @@ export function decodeUserData(userData: string): Buffer {
 }
 
 /**
- * Writes the server's hostname, user-data and public key into a disk's upper dir before
+ * Writes the server's hostname, id, user-data and public key into a disk's upper dir before
  * it boots (the overlay is not mounted then, so writing the upper dir is writing the
  * disk). `userData: false` leaves user-data out (a rescue system does not run it).
  */
@@ -26,6 +26,7 @@ export async function writeGuestConfig(
   const dir = path.join(upperDir, GUEST_CONFIG_DIR);
   await fs.mkdir(dir, { recursive: true, mode: 0o755 });
   await fs.writeFile(path.join(dir, "hostname"), `${spec.hostname}\n`);
+  await fs.writeFile(path.join(dir, "instance-id"), `${spec.uuid}\n`);
   const userData = path.join(dir, "user-data");
   if (spec.userData && options.userData !== false) {
     await fs.writeFile(userData, decodeUserData(spec.userData), { mode: 0o600 });

@@ -4,12 +4,13 @@
  * handler for, so a stop sent before the trap would be lost), then prints its boot log:
  * hostname, loopback up, the key pair's public key into /root/.ssh/authorized_keys and the
  * user-data run when it is a `#!` script (once per server, as cloud-init runs user-data
- * scripts once per instance), its output going to the console. Then it idles in a loop
+ * scripts once per instance id: a server booted from another's snapshot runs its own), its
+ * output going to the console. Then it idles in a loop
  * that a signal interrupts at once (`sleep 1 & wait $!`: sh runs traps only between
  * commands).
  *
  * What the host gives it, in the server's disk before each boot: /etc/nimbus/hostname,
- * /etc/nimbus/user-data and /etc/nimbus/authorized_keys (see guest-config.ts).
+ * instance-id (the server's uuid), user-data and authorized_keys (see guest-config.ts).
  */
 export const GUEST_INIT = `#!/bin/sh
 trap 'echo "nimbus-init: got TERM, powering off"; exit 0' TERM
@@ -29,8 +30,9 @@ if [ -s $C/authorized_keys ]; then
   echo "nimbus-init: installed $(grep -c . /root/.ssh/authorized_keys) key(s) into /root/.ssh/authorized_keys"
 fi
 mkdir -p /var/lib/nimbus
-if [ -s $C/user-data ] && [ ! -e /var/lib/nimbus/user-data.done ]; then
-  touch /var/lib/nimbus/user-data.done
+ID=$(cat $C/instance-id 2>/dev/null)
+if [ -s $C/user-data ] && [ "$(cat /var/lib/nimbus/user-data.done 2>/dev/null)" != "$ID" ]; then
+  echo "$ID" > /var/lib/nimbus/user-data.done
   if [ "$(head -c 2 $C/user-data)" = "#!" ]; then
     cp $C/user-data /var/lib/nimbus/user-data.script && chmod 700 /var/lib/nimbus/user-data.script
     echo "nimbus-init: running user-data script"
