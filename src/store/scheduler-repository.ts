@@ -18,6 +18,10 @@ export interface CandidateQuery {
   host: string | null;
   /** Never this host (a move's source). */
   exclude: string | null;
+  /** Only these hosts (nova's SameHostFilter: those of the servers named); none when null. */
+  within?: readonly string[] | null;
+  /** Never these hosts (nova's DifferentHostFilter). */
+  without?: readonly string[];
 }
 
 /** A candidate's place in the order: what a page after it starts from. */
@@ -83,6 +87,12 @@ export class SchedulerRepository {
     if (memory > 0) select = select.where("resource_providers.free_memory_mb", ">=", memory);
     if (query.host !== null) select = select.where("resource_providers.name", "=", query.host);
     if (query.exclude !== null) select = select.where("resource_providers.name", "<>", query.exclude);
+    if (query.within) {
+      if (query.within.length === 0) return [];
+      select = select.where("resource_providers.name", "in", query.within);
+    }
+    if (query.without && query.without.length > 0)
+      select = select.where("resource_providers.name", "not in", query.without);
     const after = page.after;
     if (after) {
       select = select.where((eb) =>
@@ -126,6 +136,20 @@ export class SchedulerRepository {
     if (query.exclude !== null) select = select.where("host", "<>", query.exclude);
     if (page.afterId !== undefined) select = select.where("id", ">", page.afterId);
     return select.execute();
+  }
+
+  /** The hosts of the live servers among `uuids` (a scheduler hint's servers). */
+  async hostsOf(uuids: readonly string[], executor: Db | Transaction<Database> = this.db): Promise<string[]> {
+    if (uuids.length === 0) return [];
+    const rows = await executor
+      .selectFrom("instances")
+      .select("host")
+      .distinct()
+      .where("uuid", "in", uuids)
+      .where("deleted", "=", 0)
+      .where("host", "is not", null)
+      .execute();
+    return rows.map((r) => r.host!);
   }
 
   /**

@@ -86,6 +86,38 @@ describe("server groups across hosts", () => {
   });
 });
 
+describe("scheduler hints", () => {
+  it("same_host and different_host place beside or away from the servers they name", async () => {
+    const boot = (name: string, hints: Record<string, unknown>) =>
+      h.createServer({
+        name,
+        server: { flavorRef: NANO, networks: "none" },
+        extra: { "os:scheduler_hints": hints },
+        version: "2.37",
+      });
+    const first = await h.activeServer({
+      name: "hint-first",
+      server: { flavorRef: NANO, networks: "none" },
+      version: "2.37",
+    });
+    const [away, beside, nowhere] = [
+      await boot("hint-away", { different_host: [first] }),
+      await boot("hint-beside", { same_host: first }),
+      await boot("hint-nowhere", { same_host: ["8ba3a4a9-0b9f-4b34-9a7c-36e5f0b3c9a1"] }),
+    ];
+    await h.drain();
+    const host = await hostOf(first);
+    expect(await hostOf(away.id)).toBe(HOSTS.find((other) => other !== host));
+    expect(await hostOf(beside.id)).toBe(host);
+    const refused = await h.show(nowhere.id, { as: "admin" });
+    expect([refused.status, refused.fault.message]).toEqual([
+      "ERROR",
+      "No valid host was found. There are not enough hosts available.",
+    ]);
+    await deleteAll([first, away.id, beside.id, nowhere.id]);
+  });
+});
+
 describe("claims", () => {
   it("never put more on a host than it holds: of 500 racing creates exactly 100 are ACTIVE", async () => {
     const created = await Promise.all(

@@ -10,12 +10,12 @@ import type { Transaction } from "kysely";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Db } from "../../store/database.js";
 import type { Database } from "../../store/schema.js";
-import { openTestDatabase } from "../../store/testing.js";
+import { insertTestInstance, openTestDatabase } from "../../store/testing.js";
 import { FakeDriver } from "../../virt/fake/driver.js";
 import { DriverRegistry } from "../../virt/registry.js";
 import { HostService, NOT_ENOUGH_HOSTS, SERVICE_DOWN_TIME_MS } from "./host-service.js";
 import { flavorResources, Placement, type Resources } from "./placement.js";
-import { CANDIDATE_PAGE, type HostRequest, Scheduler } from "./scheduler.js";
+import { CANDIDATE_PAGE, type HostRequest, hostHints, Scheduler } from "./scheduler.js";
 
 const NANO = flavorResources({ vcpus: 1, memory_mb: 128, root_gb: 1, ephemeral_gb: 0, swap: 0 });
 // 512 MiB reserved: 1,024 MiB left, room for 8 nanos by RAM; 4 vCPUs x 4.0; 20 GiB
@@ -173,6 +173,30 @@ describe("filters", () => {
     await service.update((await service.computeOn("c"))!, { disabled: true });
     expect(await place(scheduler, { requested: "c" })).toEqual({ host: null, reason: "" });
     expect(await place(scheduler, { requested: "nowhere" })).toEqual({ host: null, reason: "" });
+  });
+
+  it("keeps to the hosts of same_host's servers and away from different_host's", async () => {
+    const { scheduler } = await hosts(["a", "b", "c"]);
+    const on = async (host: string, deleted = false) => {
+      const uuid = await insertTestInstance(db, { projectId: "p", vcpus: 1, memoryMb: 128, deleted });
+      await db.updateTable("instances").set({ host }).where("uuid", "=", uuid).execute();
+      return uuid;
+    };
+    const [x, y, gone] = [await on("b"), await on("c"), await on("a", true)];
+    expect(await order(scheduler, { sameHost: [x] })).toEqual(["b"]);
+    expect(await order(scheduler, { sameHost: [x, y] })).toEqual(["b", "c"]);
+    expect(await order(scheduler, { differentHost: [x] })).toEqual(["a", "c"]);
+    expect(await order(scheduler, { sameHost: [x, y], differentHost: [y] })).toEqual(["b"]);
+    // a deleted server, or one unknown, is on no host: same_host leaves none, different_host all
+    expect(await place(scheduler, { sameHost: [gone, randomUUID()] })).toEqual({
+      host: null,
+      reason: NOT_ENOUGH_HOSTS,
+    });
+    expect(await order(scheduler, { differentHost: [gone] })).toEqual(["a", "b", "c"]);
+    expect(hostHints({ same_host: x, different_host: [y, 1], group: "g" })).toEqual({
+      sameHost: [x],
+      differentHost: [y],
+    });
   });
 
   it("reads past pages whose hosts another process drives or that are down", async () => {

@@ -38,6 +38,19 @@ export interface HostRequest {
   requested: string | null;
   /** Never this host (a move's source). */
   exclude?: string | null;
+  /** Only a host of one of these servers (the `same_host` hint, nova's SameHostFilter). */
+  sameHost?: readonly string[];
+  /** Never a host of one of these servers (the `different_host` hint, nova's DifferentHostFilter). */
+  differentHost?: readonly string[];
+}
+
+/** A server's `same_host` and `different_host` scheduler hints (a uuid or a list of them), as a request's. */
+export function hostHints(hints: Record<string, unknown>): Pick<HostRequest, "sameHost" | "differentHost"> {
+  const uuids = (value: unknown): string[] =>
+    (Array.isArray(value) ? value : value === undefined || value === null ? [] : [value]).filter(
+      (v): v is string => typeof v === "string",
+    );
+  return { sameHost: uuids(hints.same_host), differentHost: uuids(hints.different_host) };
 }
 
 /** The host whose claim succeeded, or, when none did, nova's NoValidHost reason. */
@@ -95,9 +108,16 @@ export class Scheduler {
     // one transaction for the pages and the claims (one wait for SQLite's connection, not
     // one per step); each claim in a savepoint, so a claim that fails leaves nothing held
     const host = await this.#db.transaction().execute(async (trx) => {
+      // nova's SameHostFilter and DifferentHostFilter, as the hosts of the servers they name
+      const same = request.sameHost ?? [];
+      const hinted = {
+        ...query,
+        within: same.length > 0 ? await this.#repo.hostsOf(same, trx) : null,
+        without: await this.#repo.hostsOf(request.differentHost ?? [], trx),
+      };
       let after: CandidateCursor | undefined;
       for (;;) {
-        const page = await this.#repo.candidates(query, { limit: CANDIDATE_PAGE, after }, trx);
+        const page = await this.#repo.candidates(hinted, { limit: CANDIDATE_PAGE, after }, trx);
         counts.pages++;
         const now = this.#now();
         for (const candidate of page) {

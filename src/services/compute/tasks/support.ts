@@ -12,7 +12,7 @@ import { DEFAULT_AZ } from "../aggregate-service.js";
 import { MigrationRecords } from "../migration-records.js";
 import { flavorResources, type Placement } from "../placement.js";
 import type { ComputePorts } from "../ports.js";
-import { Scheduler } from "../scheduler.js";
+import { hostHints, Scheduler } from "../scheduler.js";
 import { allowsMember } from "../server-group-service.js";
 import { VmState } from "../vm-states.js";
 import { NOT_ENOUGH_HOSTS, NoValidHost } from "./conductor.js";
@@ -78,6 +78,7 @@ export class TaskSupport {
       zone: instance.pinnedAvailabilityZone,
       requested,
       exclude: options.includeSource ? null : instance.host,
+      ...hostHints(instance.schedulerHints),
     };
     const allowed = await this.groupAllows(instance.uuid);
     const chosen = await this.scheduler.select(request, async (trx, host) => {
@@ -117,7 +118,7 @@ export class TaskSupport {
     const allowed = options.group ? await this.groupAllows(uuid) : () => true;
     let placed = { host: "", zone: DEFAULT_AZ };
     const chosen = await this.scheduler.select(
-      { resources, zone, requested },
+      { resources, zone, requested, ...hostHints(JSON.parse(row.scheduler_hints)) },
       async (trx, host, hostZone) => {
         if (avoid.has(host) || !allowed(host)) return false;
         placed = { host, zone: hostZone };
