@@ -55,6 +55,11 @@ export interface Config {
   resizeConfirmWindowSeconds: number;
   /** nova's `[scheduler] max_attempts`: hosts a build may try before it fails (1: no reschedule). */
   schedulerMaxAttempts: number;
+  /**
+   * The hypervisor of this process's compute host: `fake` (simulated guests in memory, the
+   * default) or `ns` (Linux-namespace containers on this machine, one host; needs root).
+   */
+  driver: DriverKind;
   /** How many simulated compute hosts this process runs (each a nova-compute with its own hypervisor). */
   fakeHosts: number;
   /** The size of each simulated host (a `--fake-host-size` profile, or exact figures in the file). */
@@ -79,6 +84,10 @@ export interface Config {
 }
 
 export type ResponseValidation = "error" | "warn" | "ignore";
+
+export type DriverKind = "fake" | "ns";
+
+export const DRIVER_KINDS: readonly DriverKind[] = ["fake", "ns"];
 
 export interface FakeHostCapacity {
   vcpus: number;
@@ -128,6 +137,7 @@ export function defaultConfig(overrides: Partial<Config> = {}): Config {
     authFailureLimit: overrides.authFailureLimit ?? 20,
     authFailureWindowSeconds: overrides.authFailureWindowSeconds ?? 60,
     reclaimInstanceIntervalSeconds: overrides.reclaimInstanceIntervalSeconds ?? 0,
+    driver: overrides.driver ?? "fake",
     fakeHosts: overrides.fakeHosts ?? 1,
     allowResizeToSameHost: overrides.allowResizeToSameHost ?? (overrides.fakeHosts ?? 1) === 1,
     resizeConfirmWindowSeconds: overrides.resizeConfirmWindowSeconds ?? 0,
@@ -141,5 +151,8 @@ export function defaultConfig(overrides: Partial<Config> = {}): Config {
     logLevel: overrides.logLevel ?? "info",
     responseValidation: overrides.responseValidation ?? defaultResponseValidation(),
   };
+  if (!DRIVER_KINDS.includes(config.driver)) {
+    throw new Error(`driver must be one of ${DRIVER_KINDS.join(", ")}, not ${String(config.driver)}`);
+  }
   return config;
 }

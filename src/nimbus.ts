@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import os from "node:os";
 import type { FastifyInstance } from "fastify";
 import type { DestinationStream } from "pino";
@@ -24,6 +25,8 @@ import { ServerGroupService } from "./services/compute/server-group-service.js";
 import { registerComputeTasks } from "./services/compute/tasks/index.js";
 import { TaskSupport } from "./services/compute/tasks/support.js";
 import { TenantUsageService } from "./services/compute/tenant-usage.js";
+import type { AuthContext } from "./services/context.js";
+import { Conflict } from "./services/errors.js";
 import { bootstrapIdentity, createdAccountsNotice } from "./services/identity/bootstrap.js";
 import { IdentityService } from "./services/identity/identity-service.js";
 import { ImageService } from "./services/image/image-service.js";
@@ -36,8 +39,12 @@ import type { FlavorSnapshot, Instance } from "./store/instance-record.js";
 import { redactedUrl } from "./store/postgres.js";
 import { TaskEngine } from "./tasks/engine.js";
 import { openKeyFile } from "./tasks/key-file.js";
-import type { GuestSpec } from "./virt/driver.js";
+import type { Driver, GuestSpec } from "./virt/driver.js";
 import { FakeDriver } from "./virt/fake/driver.js";
+import { type DefaultImageStore, ensureDefaultImage } from "./virt/ns/default-image.js";
+import { nsDir, openNsHost } from "./virt/ns/deployment.js";
+import type { NsDriver } from "./virt/ns/driver.js";
+import { DEFAULT_TOOLS } from "./virt/ns/probe.js";
 import { PowerState } from "./virt/power-state.js";
 import { DriverRegistry } from "./virt/registry.js";
 
@@ -58,12 +65,14 @@ export interface Nimbus {
 /**
  * The composition root of the embedded deployment: one process, SQLite in the data
  * directory (or the PostgreSQL database of `config.database`), the task engine and an
- * in-process fake hypervisor host.
+ * in-process compute host: simulated (fake driver) or this machine's containers (ns driver).
  */
 export async function startNimbus(
   config: Config,
   options: { listen?: boolean; logStream?: DestinationStream } = {},
 ): Promise<Nimbus> {
+  // a machine that cannot run containers is refused before anything starts, naming what it lacks
+  const nsHost = config.driver === "ns" ? await openNsHostOf(config, (id) => images.dataPath(id)) : undefined;
   const db = await openDatabase(config.dataDir, config.database);
   const app = createHttpServer(config, options.logStream);
   const log = app.log;
@@ -81,10 +90,13 @@ export async function startNimbus(
   const neutron = new NeutronService(db);
 
   const drivers = new DriverRegistry();
-  const fakeHosts = fakeHostNames(os.hostname(), config.fakeHosts).map(
-    (hostname) => new FakeDriver({ hostname, stepMs: config.fakeStepMs, capacity: config.fakeHostCapacity }),
-  );
-  for (const driver of fakeHosts) drivers.add(driver);
+  const computeHosts: Driver[] = nsHost
+    ? [nsHost]
+    : fakeHostNames(os.hostname(), config.fakeHosts).map(
+        (hostname) =>
+          new FakeDriver({ hostname, stepMs: config.fakeStepMs, capacity: config.fakeHostCapacity }),
+      );
+  for (const driver of computeHosts) drivers.add(driver);
   const network = new InstanceNetworking(neutron, drivers);
   const placement = new Placement(db);
   // the conductor and scheduler run in this process, on this machine
@@ -136,12 +148,19 @@ export async function startNimbus(
   const boot = await bootstrapIdentity(db, config);
   await flavors.ensureDefaults();
   await images.ensureBootstrapImage({ owner: boot.admin.projectId });
+  if (nsHost) {
+    await ensureDefaultImage(imagesAsAdmin(images, boot.admin.projectId), {
+      busybox: DEFAULT_TOOLS.busybox,
+      workDir: nsDir(config.dataDir),
+    });
+  }
   await bootstrapNetworks(neutron, {
     adminProjectId: boot.admin.projectId,
     demoProjectId: boot.demo.projectId,
   });
-  for (const driver of fakeHosts) {
-    await adoptGuests(compute, network, driver);
+  for (const driver of computeHosts) {
+    // containers outlive nimbus on their own; fake guests are handed back from the database
+    if (driver instanceof FakeDriver) await adoptGuests(compute, network, driver);
     // as nova-compute's init_host: what was evacuated from the host while it was away goes
     await compute.events.cleanUpEvacuated(driver.hostname);
   }
@@ -224,6 +243,51 @@ export async function startNimbus(
       scheduledChannel.unsubscribe(logScheduled);
       hosts.stop();
       await db.destroy();
+    },
+  };
+}
+
+/** This machine as an ns host (one per process: the containers run here). */
+async function openNsHostOf(
+  config: Config,
+  dataPath: (imageId: string) => Promise<string | null>,
+): Promise<NsDriver> {
+  if (config.fakeHosts !== 1) {
+    throw new Error(
+      `fakeHosts (${config.fakeHosts}) is for the fake driver: the ns driver runs one compute host, this machine`,
+    );
+  }
+  return openNsHost({
+    hostname: os.hostname(),
+    dataDir: config.dataDir,
+    images: { imageFile: async (id) => (await dataPath(id)) ?? undefined },
+  });
+}
+
+/** Glance's calls the ns default image is made with, as nimbus itself in the admin project. */
+function imagesAsAdmin(images: ImageService, projectId: string): DefaultImageStore {
+  const ctx: AuthContext = {
+    userId: "nimbus",
+    userName: "nimbus",
+    projectId,
+    projectName: "admin",
+    roles: ["admin"],
+    isAdmin: true,
+    requestId: `req-${randomUUID()}`,
+  };
+  return {
+    dataPath: (id) => images.dataPath(id),
+    async create(spec) {
+      try {
+        await images.create(ctx, { ...spec, visibility: "public", owner: projectId });
+        return true;
+      } catch (error) {
+        if (error instanceof Conflict) return false;
+        throw error;
+      }
+    },
+    async upload(id, data) {
+      await images.upload(ctx, id, data);
     },
   };
 }

@@ -3,6 +3,7 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import {
   type Config,
   DEFAULT_PORT,
+  DRIVER_KINDS,
   defaultConfig,
   FAKE_HOST_SIZES,
   RESPONSE_VALIDATION_MODES,
@@ -73,6 +74,14 @@ program
   )
   .addOption(
     new Option("-c, --config <file>", "a YAML or JSON file with any of these settings").env("NIMBUS_CONFIG"),
+  )
+  .addOption(
+    new Option(
+      "--driver <driver>",
+      "the compute host's hypervisor: fake (simulated) or ns (containers; root)",
+    )
+      .choices(DRIVER_KINDS)
+      .env("NIMBUS_DRIVER"),
   )
   .addOption(
     new Option("--fake-step-ms <ms>", "delay of each simulated hypervisor step (default 200)")
@@ -184,6 +193,7 @@ program
       database: options.database,
       taskKeyFile: options.taskKeyFile,
       publicUrl: options.publicUrl,
+      driver: options.driver,
       fakeStepMs: options.fakeStepMs,
       fakeHosts: options.fakeHosts,
       fakeHostCapacity: options.fakeHostSize ? FAKE_HOST_SIZES[options.fakeHostSize] : undefined,

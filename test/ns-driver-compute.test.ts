@@ -1,0 +1,166 @@
+/**
+ * The compute API on the ns driver, end to end in one process: nimbus with `driver: ns`
+ * boots real containers from its default busybox image. Needs root and busybox-static;
+ * every server is deleted through the API, and whatever a failed test left is destroyed
+ * by its recorded paths before the harness closes.
+ */
+import fs from "node:fs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { defaultConfig } from "../src/config.js";
+import { startNimbus } from "../src/nimbus.js";
+import { ServerCgroups } from "../src/virt/ns/cgroups.js";
+import { NS_DEFAULT_IMAGE_ID, NS_DEFAULT_IMAGE_NAME } from "../src/virt/ns/default-image.js";
+import type { NsDriver } from "../src/virt/ns/driver.js";
+import { DEFAULT_TOOLS } from "../src/virt/ns/probe.js";
+import { type ComputeHarness, computeHarness, IMAGE_ID } from "./compute-harness.js";
+import { tempDir } from "./helpers.js";
+
+const skip =
+  process.getuid?.() !== 0
+    ? "needs root (containers, cgroups, mounts)"
+    : !fs.existsSync(DEFAULT_TOOLS.busybox)
+      ? `needs ${DEFAULT_TOOLS.busybox} (busybox-static)`
+      : false;
+
+const b64 = (text: string) => Buffer.from(text).toString("base64");
+
+describe.skipIf(skip !== false)(`compute API on the ns driver (${skip || "runs here"})`, () => {
+  let h: ComputeHarness;
+  let driver: NsDriver;
+  const servers: string[] = [];
+
+  beforeAll(async () => {
+    h = await computeHarness({ config: { driver: "ns" } });
+    driver = h.nimbus.drivers.get(h.nimbus.drivers.hosts[0] ?? "") as NsDriver;
+  }, 120_000);
+
+  afterAll(async () => {
+    for (const id of servers) await driver?.destroy(id);
+    await h?.close();
+  });
+
+  async function consoleOutput(id: string, text: string): Promise<string> {
+    const end = Date.now() + 10_000;
+    for (;;) {
+      const r = await h.action(id, { "os-getConsoleOutput": { length: 100 } });
+      expect(r.status, r.text).toBe(200);
+      const output = r.json.output as string;
+      if (output.includes(text)) return output;
+      if (Date.now() > end) throw new Error(`console of ${id} never showed ${text}:\n${output}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
+  async function act(id: string, body: unknown, status: string): Promise<void> {
+    const r = await h.action(id, body);
+    expect(r.status, r.text).toBe(202);
+    await h.drain();
+    expect((await h.show(id)).status).toBe(status);
+  }
+
+  it("offers the default busybox image: public, active, a root filesystem tarball", async () => {
+    const r = await h.call({ url: `/image/v2/images/${NS_DEFAULT_IMAGE_ID}` });
+    expect(r.status, r.text).toBe(200);
+    expect(r.json).toMatchObject({
+      name: NS_DEFAULT_IMAGE_NAME,
+      status: "active",
+      visibility: "public",
+      disk_format: "raw",
+      container_format: "bare",
+    });
+    expect(r.json.size).toBeGreaterThan(1024 * 1024);
+  });
+
+  it("boots a server with user_data and a key pair; stop, start, pause, unpause and delete act on the container", async () => {
+    const key = await h.call({ method: "POST", url: "/os-keypairs", body: { keypair: { name: "ns-key" } } });
+    expect(key.status, key.text).toBe(200);
+    const id = await h.activeServer({
+      name: "ns-e2e",
+      server: {
+        imageRef: NS_DEFAULT_IMAGE_ID,
+        key_name: "ns-key",
+        user_data: b64("#!/bin/sh\necho user-data ran: $((6*7))\n"),
+      },
+    });
+    servers.push(id);
+    const shown = await h.show(id, { version: "2.47" });
+    expect(shown.status).toBe("ACTIVE");
+    expect(shown["OS-EXT-STS:power_state"]).toBe(1);
+    const boot = await consoleOutput(id, "is up");
+    expect(boot).toContain("nimbus-init: booting Linux");
+    expect(boot).toContain("user-data ran: 42");
+    expect(boot).toContain("installed 1 key(s) into /root/.ssh/authorized_keys");
+    const record = await driver.record(id);
+    if (!record) throw new Error("no record of the server on its host");
+    const keys = fs.readFileSync(`/proc/${record.init?.pid}/root/root/.ssh/authorized_keys`, "utf8");
+    expect(keys.trim()).toBe(key.json.keypair.public_key.trim());
+    const cgroups = new ServerCgroups(record.cgroups);
+    expect(await cgroups.readLimits()).toMatchObject({ memoryBytes: 512 * 1024 * 1024 });
+
+    await act(id, { "os-stop": null }, "SHUTOFF");
+    expect(await cgroups.pids()).toEqual([]);
+    expect((await h.show(id))["OS-EXT-STS:power_state"]).toBe(4);
+    await act(id, { "os-start": null }, "ACTIVE");
+    expect(await cgroups.populated()).toBe(true);
+    await act(id, { pause: null }, "PAUSED");
+    expect(await cgroups.frozen()).toBe(true);
+    await act(id, { unpause: null }, "ACTIVE");
+    expect(await cgroups.frozen()).toBe(false);
+
+    const deleted = await h.call({ method: "DELETE", url: `/servers/${id}` });
+    expect(deleted.status, deleted.text).toBe(204);
+    await h.drain();
+    for (const group of Object.values(cgroups.paths)) expect(fs.existsSync(group)).toBe(false);
+    expect(fs.existsSync(record.dir)).toBe(false);
+  });
+
+  it("snapshots a server into an image a new server boots from; reboots and rebuilds it", async () => {
+    const id = await h.activeServer({
+      name: "ns-snap",
+      server: { imageRef: NS_DEFAULT_IMAGE_ID, user_data: b64("#!/bin/sh\necho v1 > /root/version\n") },
+    });
+    servers.push(id);
+    await consoleOutput(id, "is up");
+    const snap = await h.action(id, { createImage: { name: "ns-snap-image" } }, { version: "2.45" });
+    expect(snap.status, snap.text).toBe(202);
+    await h.drain();
+    const imageId = snap.json.image_id as string;
+    const image = await h.call({ url: `/image/v2/images/${imageId}` });
+    expect(image.json).toMatchObject({ status: "active" });
+    expect(image.json.size).toBeGreaterThan(1024 * 1024);
+    const copy = await h.activeServer({
+      name: "ns-copy",
+      server: { imageRef: imageId, user_data: b64("#!/bin/sh\necho copy has $(cat /root/version)\n") },
+    });
+    servers.push(copy);
+    expect(await consoleOutput(copy, "copy has")).toContain("copy has v1");
+
+    await act(id, { reboot: { type: "SOFT" } }, "ACTIVE");
+    expect(await consoleOutput(id, "got TERM")).toContain("nimbus-init: got TERM, powering off");
+    await act(id, { reboot: { type: "HARD" } }, "ACTIVE");
+    await act(id, { rebuild: { imageRef: NS_DEFAULT_IMAGE_ID } }, "ACTIVE");
+    // a fresh disk: the user-data script runs again and writes its file anew
+    const record = await driver.record(id);
+    const version = `/proc/${record?.init?.pid}/root/root/version`;
+    for (let i = 0; i < 250 && !fs.existsSync(version); i++) await new Promise((r) => setTimeout(r, 20));
+    expect(fs.readFileSync(version, "utf8")).toBe("v1\n");
+    const log = await consoleOutput(id, "is up");
+    expect(log.split("\n").filter((l) => l.startsWith("nimbus-init: running user-data script"))).toHaveLength(
+      2,
+    );
+  });
+
+  it("puts a server of an image that is not a root filesystem in ERROR", async () => {
+    const { id } = await h.createServer({ name: "ns-placeholder", server: { imageRef: IMAGE_ID } });
+    servers.push(id);
+    await h.drain();
+    expect((await h.show(id)).status).toBe("ERROR");
+  });
+
+  it("refuses more than one host with the ns driver", async () => {
+    const config = defaultConfig({ driver: "ns", fakeHosts: 2, dataDir: tempDir("nimbus-ns-hosts-") });
+    await expect(startNimbus(config, { listen: false })).rejects.toThrow(
+      "fakeHosts (2) is for the fake driver: the ns driver runs one compute host, this machine",
+    );
+  });
+});
