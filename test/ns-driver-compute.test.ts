@@ -12,7 +12,7 @@ import { ServerCgroups } from "../src/virt/ns/cgroups.js";
 import { NS_DEFAULT_IMAGE_ID, NS_DEFAULT_IMAGE_NAME } from "../src/virt/ns/default-image.js";
 import type { NsDriver } from "../src/virt/ns/driver.js";
 import { DEFAULT_TOOLS } from "../src/virt/ns/probe.js";
-import { type ComputeHarness, computeHarness, IMAGE_ID } from "./compute-harness.js";
+import { type ComputeHarness, computeHarness, IMAGE_ID, SMALL } from "./compute-harness.js";
 import { tempDir } from "./helpers.js";
 
 const skip =
@@ -148,6 +148,28 @@ describe.skipIf(skip !== false)(`compute API on the ns driver (${skip || "runs h
     expect(log.split("\n").filter((l) => l.startsWith("nimbus-init: running user-data script"))).toHaveLength(
       2,
     );
+  });
+
+  it("resizes a running server's limits live, reverts them, and gives diagnostics from its cgroups", async () => {
+    const id = await h.activeServer({ name: "ns-resize", server: { imageRef: NS_DEFAULT_IMAGE_ID } });
+    servers.push(id);
+    const record = await driver.record(id);
+    if (!record) throw new Error("no record of the server on its host");
+    const cgroups = new ServerCgroups(record.cgroups);
+    const pid = record.init?.pid;
+    await act(id, { resize: { flavorRef: SMALL } }, "VERIFY_RESIZE");
+    expect(await cgroups.readLimits()).toMatchObject({ memoryBytes: 2048 * 1024 * 1024 });
+    // live: the same init runs on
+    expect((await driver.record(id))?.init?.pid).toBe(pid);
+    await act(id, { revertResize: null }, "ACTIVE");
+    expect(await cgroups.readLimits()).toMatchObject({ memoryBytes: 512 * 1024 * 1024 });
+
+    const found = await h.call({ url: `/servers/${id}/diagnostics`, as: "admin", version: "2.48" });
+    expect(found.status, found.text).toBe(200);
+    expect(found.json).toMatchObject({ state: "running", driver: "libvirt", hypervisor: "lxc" });
+    expect(found.json.memory_details.maximum).toBe(512);
+    expect(found.json.memory_details.used).toBeGreaterThanOrEqual(0);
+    expect(found.json.cpu_details[0].time).toBeGreaterThan(0);
   });
 
   it("puts a server of an image that is not a root filesystem in ERROR", async () => {
