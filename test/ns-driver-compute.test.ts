@@ -5,7 +5,9 @@
  * by its recorded paths before the harness closes.
  */
 import fs from "node:fs";
+import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import WebSocket from "ws";
 import { defaultConfig } from "../src/config.js";
 import { startNimbus } from "../src/nimbus.js";
 import { ServerCgroups } from "../src/virt/ns/cgroups.js";
@@ -170,6 +172,38 @@ describe.skipIf(skip !== false)(`compute API on the ns driver (${skip || "runs h
     expect(found.json.memory_details.maximum).toBe(512);
     expect(found.json.memory_details.used).toBeGreaterThanOrEqual(0);
     expect(found.json.cpu_details[0].time).toBeGreaterThan(0);
+  });
+
+  it("attaches the serial console websocket to the container's pty: a root shell answers", async () => {
+    const id = await h.activeServer({ name: "ns-serial", server: { imageRef: NS_DEFAULT_IMAGE_ID } });
+    servers.push(id);
+    await consoleOutput(id, "is up");
+    const r = await h.call({
+      method: "POST",
+      url: `/servers/${id}/remote-consoles`,
+      version: "2.6",
+      body: { remote_console: { protocol: "serial", type: "serial" } },
+    });
+    expect(r.status, r.text).toBe(200);
+    await h.app.listen({ host: "127.0.0.1", port: 0 });
+    const port = (h.app.server.address() as AddressInfo).port;
+    const url = new URL(r.json.remote_console.url);
+    const ws = new WebSocket(`ws://127.0.0.1:${port}${url.pathname}${url.search}`);
+    let seen = "";
+    const answered = new Promise<void>((resolve) => {
+      ws.on("message", (data) => {
+        seen += data.toString();
+        if (seen.includes("hello-5 from ns-serial")) resolve();
+      });
+    });
+    await new Promise((resolve, reject) => ws.once("open", resolve).once("error", reject));
+    try {
+      ws.send("echo hello-$((2+3)) from $(hostname)\r");
+      await answered;
+      expect(seen).toContain("nimbus-init: booting Linux");
+    } finally {
+      ws.close();
+    }
   });
 
   it("puts a server of an image that is not a root filesystem in ERROR", async () => {

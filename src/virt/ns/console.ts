@@ -12,7 +12,8 @@ export async function readConsole(file: string, maxBytes = CONSOLE_TAIL_BYTES): 
     const start = Math.max(0, size - maxBytes);
     const buffer = Buffer.alloc(size - start);
     await handle.read(buffer, 0, buffer.length, start);
-    const text = buffer.toString("utf8");
+    // the console is a pty: its line discipline ends lines with CR LF
+    const text = buffer.toString("utf8").replaceAll("\r\n", "\n");
     if (start === 0) return text;
     const newline = text.indexOf("\n");
     return newline < 0 ? text : text.slice(newline + 1);

@@ -214,6 +214,25 @@ describe.skipIf(skip !== false)(`ns driver on this machine (${skip || "runs here
     expect(fs.readFileSync(`/proc/${after?.init?.pid}/root/root/own-file`, "utf8")).toBe("mine\n");
   });
 
+  it("gives the serial console a root shell on the container's pty; the session ends with the server", async () => {
+    const guest = await boot();
+    await consoleWith(guest.uuid, "is up");
+    const seen: string[] = [];
+    let ended = false;
+    const session = driver.openSerialConsole(guest.uuid, {
+      data: (t) => seen.push(t),
+      end: () => (ended = true),
+    });
+    session.input("echo marker-$((6*7)) from $(hostname) on $(tty)\n");
+    const expected = `marker-42 from ${guest.hostname} on /dev/console`;
+    for (let i = 0; i < 250 && !seen.join("").includes(expected); i++) await sleep(20);
+    expect(seen.join("")).toContain(expected);
+    expect(await driver.consoleOutput(guest.uuid)).toContain(expected);
+    await driver.destroy(guest.uuid);
+    spawned.delete(guest.uuid);
+    expect(ended).toBe(true);
+  });
+
   it("destroys a server: no group left in any hierarchy, no instance dir", async () => {
     const guest = await boot();
     const cgroups = await groups(guest.uuid);
@@ -231,6 +250,24 @@ describe.skipIf(skip !== false)(`ns driver on this machine (${skip || "runs here
     await expect(driver.spawn(guest)).rejects.toThrow(ImageNotBootable);
     await expect(driver.spawn(spec({ imageRef: randomUUID() }))).rejects.toThrow(/has no data to boot from/);
     expect(await driver.powerState(guest.uuid)).toBe(PowerState.NOSTATE);
+  });
+
+  it("cleans up a spawn whose container does not come up, the console's end in the error", async () => {
+    const broken = path.join(dataDir, "no-init.tar");
+    const stage = fs.mkdtempSync(path.join(dataDir, "no-init-"));
+    // an init that is there but cannot run: the launcher's exec fails
+    fs.mkdirSync(path.join(stage, "sbin"));
+    fs.writeFileSync(path.join(stage, "sbin/init"), "not a program\n", { mode: 0o644 });
+    const { execFileSync } = await import("node:child_process");
+    execFileSync("tar", ["-C", stage, "-cf", broken, "."]);
+    files.set(SNAPSHOT.replace(/2$/, "4"), broken);
+    const guest = spec({ imageRef: SNAPSHOT.replace(/2$/, "4") });
+    spawned.add(guest.uuid);
+    const groupsOf = ServerCgroups.at("/sys/fs/cgroup", deploymentPrefix(dataDir), guest.uuid);
+    await expect(driver.spawn(guest)).rejects.toThrow(/did not boot/);
+    expect(await driver.powerState(guest.uuid)).toBe(PowerState.NOSTATE);
+    for (const group of Object.values(groupsOf.paths)) expect(fs.existsSync(group)).toBe(false);
+    expect(fs.existsSync(driver.instanceDir(guest.uuid))).toBe(false);
   });
 
   it("boots fast: spawn to the init's first console line", async () => {

@@ -22,7 +22,7 @@ import { type Limits, pidsFor, ServerCgroups } from "./cgroups.js";
 import { consoleNote, readConsole } from "./console.js";
 import { run, shellQuote } from "./exec.js";
 import { writeGuestConfig } from "./guest-config.js";
-import { type InstanceRecord, loadRecord, saveRecord } from "./instance-record.js";
+import { type InstanceRecord, loadRecord, RECORD_FILE, saveRecord } from "./instance-record.js";
 import { writeLauncher } from "./launcher.js";
 import { DEFAULT_TOOLS, type NsTools } from "./probe.js";
 import { type ImageFiles, LowerDirs } from "./rootfs.js";
@@ -70,6 +70,8 @@ export class NsDriver implements Driver {
   readonly #records = new Map<string, InstanceRecord>();
   /** Ports plugged in before the server's record exists (nova plugs VIFs before spawn). */
   readonly #pendingVifs = new Map<string, Vif[]>();
+  /** Serial console sessions attached, by server: ended when it is destroyed. */
+  readonly #sessions = new Map<string, Set<{ end(): void }>>();
   #launcher: Promise<string> | undefined;
 
   constructor(options: NsDriverOptions) {
@@ -112,6 +114,11 @@ export class NsDriver implements Driver {
     return path.join(record.dir, "console.log");
   }
 
+  /** The FIFO the console's keystrokes go into. */
+  #consoleInput(record: InstanceRecord): string {
+    return path.join(record.dir, "console.in");
+  }
+
   async spawn(spec: GuestSpec): Promise<void> {
     const dir = this.instanceDir(spec.uuid);
     if (await this.record(spec.uuid))
@@ -135,7 +142,13 @@ export class NsDriver implements Driver {
     // recorded before anything is made, so that a failed spawn is cleaned up by destroy
     await saveRecord(record);
     this.#records.set(spec.uuid, record);
-    await this.#launch(record);
+    try {
+      await this.#launch(record);
+    } catch (error) {
+      // a guest that never ran leaves nothing behind: its groups and dir go by their records
+      await this.destroy(spec.uuid);
+      throw error;
+    }
   }
 
   /**
@@ -179,12 +192,27 @@ export class NsDriver implements Driver {
       record.spec.hostname,
       "/sbin/init",
     ];
-    const env: Record<string, string> = { PATH: "/sbin:/bin:/usr/sbin:/usr/bin", TERM: "linux" };
+    const env: Record<string, string> = {
+      PATH: "/sbin:/bin:/usr/sbin:/usr/bin",
+      TERM: "linux",
+      SHELL: "/bin/sh",
+    };
     if (rescue) Object.assign(env, { DISK_LOWER: record.lowerDir, DISK_DIR: record.dir });
+    // the container's console is the pty of util-linux script: its output appended to the
+    // console log, its input read from a FIFO held open read-write (never at end of file),
+    // so that nothing of the console lives in this process
+    const log = shellQuote(this.#consoleFile(record));
+    const fifo = shellQuote(this.#consoleInput(record));
+    const inner = `exec ${command.map(shellQuote).join(" ")}`;
+    const onConsole = [
+      `{ [ -p ${fifo} ] || mkfifo -m 600 ${fifo}; }`,
+      // script copies the pty's output to its stdout: that is the log (its own log file, /dev/null, would get a header)
+      `exec ${shellQuote(this.#tools.script)} -q -e -c ${shellQuote(inner)} /dev/null <> ${fifo} >> ${log} 2>&1`,
+    ].join(" && ");
     const consoleFd = fs.openSync(this.#consoleFile(record), "a", 0o600);
     let child: ReturnType<typeof spawn>;
     try {
-      child = spawn(busybox, ["sh", "-c", `${join} && exec ${command.map(shellQuote).join(" ")}`], {
+      child = spawn(busybox, ["sh", "-c", `${join} && ${onConsole}`], {
         detached: true,
         stdio: ["ignore", consoleFd, consoleFd],
         env,
@@ -205,18 +233,20 @@ export class NsDriver implements Driver {
     await saveRecord(record);
   }
 
-  /** The init of the container `unshare` (pid `outer`) forked, once it has pivoted into the guest's root. */
+  /**
+   * The container's init, once it has pivoted into the guest's root: the process below
+   * `outer` (script, then unshare, then the init) that is PID 1 of its own pid namespace,
+   * with a root other than the host's (pivot_root moves unshare's root too: it shares the
+   * container's mount namespace).
+   */
   async #awaitInit(record: InstanceRecord, outer: number): Promise<{ pid: number; startTicks: number }> {
     const end = Date.now() + this.#bootTimeoutMs;
     const hostRoot = fs.statSync("/");
-    let pid: number | undefined;
     for (;;) {
-      if (pid === undefined) {
-        const children = await fsp.readFile(`/proc/${outer}/task/${outer}/children`, "utf8").catch(() => "");
-        const first = children.trim().split(/\s+/)[0];
-        if (first) pid = Number(first);
-      }
-      if (pid !== undefined) {
+      for (const pid of await descendants(outer, 2)) {
+        const status = await fsp.readFile(`/proc/${pid}/status`, "utf8").catch(() => "");
+        const nspid = /^NSpid:\s*(.*)$/m.exec(status)?.[1]?.trim().split(/\s+/) ?? [];
+        if (nspid.length < 2 || nspid.at(-1) !== "1") continue;
         const root = await fsp.stat(`/proc/${pid}/root`).catch(() => undefined);
         if (root && (root.dev !== hostRoot.dev || root.ino !== hostRoot.ino)) {
           const startTicks = await startTicksOf(pid);
@@ -275,6 +305,8 @@ export class NsDriver implements Driver {
       await fsp.rm(this.instanceDir(uuid), { recursive: true, force: true });
       return;
     }
+    for (const session of this.#sessions.get(uuid) ?? []) session.end();
+    this.#sessions.delete(uuid);
     const cgroups = this.#cgroups(record);
     await cgroups.kill();
     await cgroups.remove();
@@ -460,11 +492,78 @@ export class NsDriver implements Driver {
     return readConsole(this.#consoleFile(await this.#guest(uuid)));
   }
 
-  /** The console is a file for now: no remote console protocol (the pty-backed serial console is to come). */
-  readonly consoleProtocols: readonly ConsoleProtocol[] = [];
+  /** A serial port: the container's pty. */
+  readonly consoleProtocols: readonly ConsoleProtocol[] = ["serial"];
 
-  openSerialConsole(uuid: string, _sink: ConsoleSink): SerialSession {
-    throw new Error(`ns driver: guest ${uuid} has no serial console on ${this.hostname}`);
+  /**
+   * Attaches to the container's pty: what the console log holds so far, then what is
+   * appended to it (read every CONSOLE_POLL_MS); keystrokes go into the console's FIFO.
+   * The session ends when the server is destroyed.
+   */
+  openSerialConsole(uuid: string, sink: ConsoleSink): SerialSession {
+    const dir = this.instanceDir(uuid);
+    const log = path.join(dir, "console.log");
+    if (!fs.existsSync(path.join(dir, RECORD_FILE))) {
+      throw new Error(`guest ${uuid} does not exist on ${this.hostname}`);
+    }
+    let offset = 0;
+    let ended = false;
+    const readNew = () => {
+      let fd: number;
+      try {
+        fd = fs.openSync(log, "r");
+      } catch {
+        return;
+      }
+      try {
+        const size = fs.fstatSync(fd).size;
+        if (size <= offset) return;
+        const buffer = Buffer.alloc(size - offset);
+        fs.readSync(fd, buffer, 0, buffer.length, offset);
+        offset = size;
+        sink.data(buffer.toString("utf8"));
+      } finally {
+        fs.closeSync(fd);
+      }
+    };
+    readNew();
+    const sessions = this.#sessions.get(uuid) ?? new Set();
+    this.#sessions.set(uuid, sessions);
+    const end = () => {
+      if (ended) return;
+      ended = true;
+      clearInterval(timer);
+      sessions.delete(session);
+    };
+    const timer = setInterval(readNew, CONSOLE_POLL_MS);
+    timer.unref();
+    const session = {
+      input: (text: string) => {
+        if (ended) return;
+        // the FIFO is held open read-write by the container's script: a non-blocking open cannot hang
+        let fd: number;
+        try {
+          fd = fs.openSync(path.join(dir, "console.in"), fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
+        } catch {
+          return;
+        }
+        try {
+          fs.writeSync(fd, text);
+        } catch {
+          // the console is gone (the server is off): keystrokes are lost, as on an unplugged line
+        } finally {
+          fs.closeSync(fd);
+        }
+      },
+      detach: end,
+      end: () => {
+        readNew();
+        end();
+        sink.end();
+      },
+    };
+    sessions.add(session);
+    return { input: session.input, detach: session.detach };
   }
 
   /** Read from the host: no record is NOSTATE, an empty group SHUTDOWN, a frozen one PAUSED (or SUSPENDED). */
@@ -607,6 +706,25 @@ async function startTicksOf(pid: number): Promise<number | undefined> {
   if (fields[0] === "Z" || fields[0] === "X") return undefined;
   const ticks = Number(fields[19]);
   return Number.isFinite(ticks) ? ticks : undefined;
+}
+
+/** How often an attached serial console reads what the guest wrote. */
+const CONSOLE_POLL_MS = 50;
+
+/** The processes below `pid`, breadth first, at most `depth` generations down. */
+async function descendants(pid: number, depth: number): Promise<number[]> {
+  const found: number[] = [];
+  let generation = [pid];
+  for (let level = 0; level < depth && generation.length > 0; level++) {
+    const next: number[] = [];
+    for (const parent of generation) {
+      const children = await fsp.readFile(`/proc/${parent}/task/${parent}/children`, "utf8").catch(() => "");
+      for (const child of children.trim().split(/\s+/)) if (child) next.push(Number(child));
+    }
+    found.push(...next);
+    generation = next;
+  }
+  return found;
 }
 
 /** How long a freshly exec'd init is given to install its SIGTERM handler. */

@@ -5,7 +5,8 @@
  * hostname, loopback up, the key pair's public key into /root/.ssh/authorized_keys and the
  * user-data run when it is a `#!` script (once per server, as cloud-init runs user-data
  * scripts once per instance id: a server booted from another's snapshot runs its own), its
- * output going to the console. Then it idles in a loop
+ * output going to the console. With a pty as its console (/dev/console) it keeps a root
+ * shell there, the serial console's. Then it idles in a loop
  * that a signal interrupts at once (`sleep 1 & wait $!`: sh runs traps only between
  * commands).
  *
@@ -43,5 +44,9 @@ if [ -s $C/user-data ] && [ "$(cat /var/lib/nimbus/user-data.done 2>/dev/null)" 
   fi
 fi
 echo "nimbus-init: $(hostname) is up"
+if [ -c /dev/console ] && tty -s </dev/console 2>/dev/null; then
+  # a root shell on the serial console (reached only through the compute API's console URL)
+  ( trap - TERM; while :; do setsid -c sh -l </dev/console >/dev/console 2>&1; sleep 1; done ) &
+fi
 while :; do sleep 1 & wait $!; done
 `;

@@ -34,6 +34,8 @@ if [ -n "$DISK_LOWER" ]; then
   mkdir -p "$M/mnt/disk" "$DISK_DIR/upper" "$DISK_DIR/work"
   mount -t overlay overlay -o "lowerdir=$DISK_LOWER,upperdir=$DISK_DIR/upper,workdir=$DISK_DIR/work" "$M/mnt/disk"
 fi
+# the console: when stdin is a pty (util-linux script's), it is the guest's /dev/console, as LXC does
+if T=$(tty 2>/dev/null); then touch "$M/dev/console"; mount --bind "$T" "$M/dev/console"; fi
 hostname "$HN"
 cd "$M"
 pivot_root . .oldroot

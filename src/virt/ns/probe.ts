@@ -11,12 +11,15 @@ export interface NsTools {
   /** util-linux unshare (busybox's lacks --kill-child and --propagation). */
   unshare: string;
   tar: string;
+  /** util-linux script: gives the container a pty, copied to its console log, its input a FIFO. */
+  script: string;
 }
 
 export const DEFAULT_TOOLS: NsTools = {
   busybox: "/bin/busybox",
   unshare: "/usr/bin/unshare",
   tar: "/usr/bin/tar",
+  script: "/usr/bin/script",
 };
 
 export interface ProbeOptions {
@@ -51,6 +54,7 @@ export async function probeNsHost(options: ProbeOptions): Promise<string[]> {
     ["busybox", "install busybox-static"],
     ["unshare", "install util-linux"],
     ["tar", "install tar"],
+    ["script", "install util-linux"],
   ];
   for (const [tool, hint] of tools) {
     const file = options.tools[tool];
