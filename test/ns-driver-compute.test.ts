@@ -206,6 +206,20 @@ describe.skipIf(skip !== false)(`compute API on the ns driver (${skip || "runs h
     }
   });
 
+  it("shelves a server into an image of its filesystem and unshelves it from there", async () => {
+    const id = await h.activeServer({
+      name: "ns-shelve",
+      server: { imageRef: NS_DEFAULT_IMAGE_ID, user_data: b64("#!/bin/sh\necho kept > /root/shelved\n") },
+    });
+    servers.push(id);
+    await consoleOutput(id, "is up");
+    await act(id, { shelve: null }, "SHELVED_OFFLOADED");
+    expect(await driver.record(id)).toBeUndefined();
+    await act(id, { unshelve: null }, "ACTIVE");
+    const record = await driver.record(id);
+    expect(fs.readFileSync(`/proc/${record?.init?.pid}/root/root/shelved`, "utf8")).toBe("kept\n");
+  });
+
   it("puts a server of an image that is not a root filesystem in ERROR", async () => {
     const { id } = await h.createServer({ name: "ns-placeholder", server: { imageRef: IMAGE_ID } });
     servers.push(id);
@@ -218,5 +232,79 @@ describe.skipIf(skip !== false)(`compute API on the ns driver (${skip || "runs h
     await expect(startNimbus(config, { listen: false })).rejects.toThrow(
       "fakeHosts (2) is for the fake driver: the ns driver runs one compute host, this machine",
     );
+  });
+});
+
+describe.skipIf(skip !== false)(`ns servers across a nimbus restart (${skip || "runs here"})`, () => {
+  const dataDir = tempDir("nimbus-ns-restart-");
+  const config = defaultConfig({ dataDir, driver: "ns", logLevel: "silent" });
+  let serverId: string | undefined;
+  let nimbus: Awaited<ReturnType<typeof startNimbus>> | undefined;
+
+  afterAll(async () => {
+    const driver = nimbus?.drivers.get(nimbus.drivers.hosts[0] ?? "") as NsDriver | undefined;
+    if (serverId) await driver?.destroy(serverId);
+    await nimbus?.close();
+  });
+
+  async function call(method: "GET" | "POST" | "DELETE", url: string, token: string, body?: unknown) {
+    if (!nimbus) throw new Error("nimbus is not running");
+    const r = await nimbus.app.inject({
+      method,
+      url: `/compute/v2.1${url}`,
+      headers: { "x-auth-token": token, ...(body ? { "content-type": "application/json" } : {}) },
+      ...(body ? { payload: JSON.stringify(body) } : {}),
+    });
+    return { status: r.statusCode, json: r.body ? r.json() : undefined, text: r.body };
+  }
+
+  async function login(): Promise<string> {
+    if (!nimbus) throw new Error("nimbus is not running");
+    const r = await nimbus.app.inject({
+      method: "POST",
+      url: "/identity/v3/auth/tokens",
+      payload: {
+        auth: {
+          identity: {
+            methods: ["password"],
+            password: { user: { name: "admin", domain: { name: "Default" }, password: "ns-restart-secret" } },
+          },
+          scope: { project: { name: "admin", domain: { name: "Default" } } },
+        },
+      },
+    });
+    expect(r.statusCode, r.body).toBe(201);
+    return r.headers["x-subject-token"] as string;
+  }
+
+  it("keeps a server running while nimbus is down; the restarted nimbus reads it back and stops it", async () => {
+    process.env.NIMBUS_ADMIN_PASSWORD = "ns-restart-secret";
+    nimbus = await startNimbus(config, { listen: false });
+    let token = await login();
+    const created = await call("POST", "/servers", token, {
+      server: { name: "survivor", imageRef: NS_DEFAULT_IMAGE_ID, flavorRef: "1" },
+    });
+    expect(created.status, created.text).toBe(202);
+    serverId = created.json.server.id as string;
+    await nimbus.engine.drain();
+    const driver = nimbus.drivers.get(nimbus.drivers.hosts[0] ?? "") as NsDriver;
+    const before = await driver.record(serverId);
+    await nimbus.close();
+    nimbus = undefined;
+
+    // nimbus is down: the container runs on
+    expect(fs.existsSync(`/proc/${before?.init?.pid}`)).toBe(true);
+    nimbus = await startNimbus(config, { listen: false });
+    token = await login();
+    const shown = await call("GET", `/servers/${serverId}`, token);
+    expect(shown.json.server.status).toBe("ACTIVE");
+    const again = nimbus.drivers.get(nimbus.drivers.hosts[0] ?? "") as NsDriver;
+    expect((await again.record(serverId))?.init).toEqual(before?.init);
+    expect(await again.powerState(serverId)).toBe(1);
+    const stop = await call("POST", `/servers/${serverId}/action`, token, { "os-stop": null });
+    expect(stop.status, stop.text).toBe(202);
+    await nimbus.engine.drain();
+    expect((await call("GET", `/servers/${serverId}`, token)).json.server.status).toBe("SHUTOFF");
+    expect(fs.existsSync(`/proc/${before?.init?.pid}`)).toBe(false);
   });
 });
