@@ -54,8 +54,9 @@ export class LaunchFailed extends Error {}
  * image's unpacked root filesystem (read-only lower dir) and the server's own upper dir
  * (its disk), inside one group per cgroup hierarchy that holds the flavor's limits. The
  * host is read back for every answer: power from the groups (cgroup.events, the freezer),
- * the console from the file the container writes. Containers outlive nimbus: they are
- * spawned detached with a file, not a pipe, as their console.
+ * the console from the log the container's pty is copied to. Containers outlive nimbus:
+ * they are spawned detached, their console a pty of util-linux script with a FIFO as its
+ * input and a file as its output, never a pipe to this process.
  */
 export class NsDriver implements Driver {
   readonly name = "ns";

@@ -10,7 +10,8 @@ import path from "node:path";
  * upper dir; the mounts live in the container's mount namespace only, so nothing is left
  * on the host when it ends. Device nodes come from the image (baked in); an image without
  * them gets the host's few safe ones bound in. Inherited descriptors past stderr are closed
- * before the guest's init takes over, stdout and stderr being the console file.
+ * before the guest's init takes over; its stdio is the console (the pty of util-linux
+ * script, bound as /dev/console too).
  *
  * In rescue mode (DISK_LOWER and DISK_DIR set: the server's image and its instance dir,
  * while LOWER and INSTANCE_DIR are the rescue image's and a scratch dir) the server's own
