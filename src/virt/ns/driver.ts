@@ -228,7 +228,14 @@ export class NsDriver implements Driver {
     const init = await this.#awaitInit(record, started);
     // an init is up once it handles SIGTERM (a pid-namespace init ignores signals it has no
     // handler for: a stop sent earlier would be lost); one that never does gets a moment
-    await untilCatchesTerm(init.pid, INIT_SETTLE_MS);
+    if (
+      !(await untilCatchesTerm(init.pid, INIT_SETTLE_MS)) &&
+      (await startTicksOf(init.pid)) !== init.startTicks
+    ) {
+      // the launcher pivoted, then could not exec the image's init
+      await this.#cgroups(record).kill();
+      throw new LaunchFailed(`guest ${record.uuid} did not boot: ${await this.#consoleTail(record)}`);
+    }
     record.init = init;
     record.bootedAt = Date.now();
     await saveRecord(record);
@@ -257,13 +264,18 @@ export class NsDriver implements Driver {
       const gone = !(await this.#cgroups(record).populated()) && !fs.existsSync(`/proc/${outer}`);
       if (gone || Date.now() > end) {
         await this.#cgroups(record).kill();
-        const tail = (await readConsole(this.#consoleFile(record))).split("\n").slice(-6).join("\n").trim();
         throw new LaunchFailed(
-          `guest ${record.uuid} did not boot${gone ? "" : ` within ${this.#bootTimeoutMs} ms`}: ${tail || "no console output"}`,
+          `guest ${record.uuid} did not boot${gone ? "" : ` within ${this.#bootTimeoutMs} ms`}: ${await this.#consoleTail(record)}`,
         );
       }
       await sleep(2);
     }
+  }
+
+  /** The last lines of the console, for an error. */
+  async #consoleTail(record: InstanceRecord): Promise<string> {
+    const tail = (await readConsole(this.#consoleFile(record))).split("\n").slice(-6).join("\n").trim();
+    return tail || "no console output";
   }
 
   /** Whether the recorded init still runs (same pid and start time: not a reused pid). */
