@@ -4,8 +4,11 @@
  * every server is deleted through the API, and whatever a failed test left is destroyed
  * by its recorded paths before the harness closes.
  */
+import { randomUUID } from "node:crypto";
 import fs from "node:fs";
 import type { AddressInfo } from "node:net";
+import os from "node:os";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { defaultConfig } from "../src/config.js";
@@ -39,6 +42,8 @@ describe.skipIf(skip !== false)(`compute API on the ns driver (${skip || "runs h
   afterAll(async () => {
     for (const id of servers) await driver?.destroy(id);
     await h?.close();
+    // the unpacked images are large: the data dir goes now, not at the process's exit
+    if (h) fs.rmSync(h.nimbus.config.dataDir, { recursive: true, force: true });
   });
 
   async function consoleOutput(id: string, text: string): Promise<string> {
@@ -228,10 +233,13 @@ describe.skipIf(skip !== false)(`compute API on the ns driver (${skip || "runs h
   });
 
   it("refuses more than one host with the ns driver", async () => {
-    const config = defaultConfig({ driver: "ns", fakeHosts: 2, dataDir: tempDir("nimbus-ns-hosts-") });
+    // refused before anything is made: the data dir is never created
+    const dataDir = path.join(os.tmpdir(), `nimbus-ns-hosts-${randomUUID()}`);
+    const config = defaultConfig({ driver: "ns", fakeHosts: 2, dataDir });
     await expect(startNimbus(config, { listen: false })).rejects.toThrow(
       "fakeHosts (2) is for the fake driver: the ns driver runs one compute host, this machine",
     );
+    expect(fs.existsSync(dataDir)).toBe(false);
   });
 });
 
@@ -245,6 +253,7 @@ describe.skipIf(skip !== false)(`ns servers across a nimbus restart (${skip || "
     const driver = nimbus?.drivers.get(nimbus.drivers.hosts[0] ?? "") as NsDriver | undefined;
     if (serverId) await driver?.destroy(serverId);
     await nimbus?.close();
+    fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
   async function call(method: "GET" | "POST" | "DELETE", url: string, token: string, body?: unknown) {
