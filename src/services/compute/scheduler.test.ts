@@ -199,6 +199,33 @@ describe("filters", () => {
     });
   });
 
+  it("keeps an image that asks for an architecture to the hosts that run it (ImagePropertiesFilter)", async () => {
+    const arch = String((await new FakeDriver({ hostname: "probe", stepMs: 0 }).capacity()).cpuInfo.arch);
+    const other = arch === "aarch64" ? "x86_64" : "aarch64";
+    // b runs the other architecture
+    class OtherArch extends FakeDriver {
+      override async capacity() {
+        const c = await super.capacity();
+        return { ...c, cpuInfo: { ...c.cpuInfo, arch: other } };
+      }
+    }
+    const drivers = new DriverRegistry();
+    for (const hostname of ["a", "c"]) drivers.add(new FakeDriver({ hostname, stepMs: 0, capacity: HOST }));
+    drivers.add(new OtherArch({ hostname: "b", stepMs: 0, capacity: HOST }));
+    await new HostService(db, drivers, { controlHost: "control", placement, now: () => clock }).register();
+    const scheduler = new Scheduler(db, drivers, { now: () => clock });
+    expect(await order(scheduler, { imageProperties: { hw_architecture: other } })).toEqual(["b"]);
+    expect(
+      await order(scheduler, { imageProperties: { hw_architecture: arch, img_hv_type: "fake" } }),
+    ).toEqual(["a", "c"]);
+    expect(await order(scheduler, { imageProperties: { os_distro: "cirros" } })).toEqual(["a", "b", "c"]);
+    // no host of this process runs it: not enough hosts, without a look at the candidates
+    expect(await place(scheduler, { imageProperties: { img_hv_type: "qemu" } })).toEqual({
+      host: null,
+      reason: NOT_ENOUGH_HOSTS,
+    });
+  });
+
   it("reads past pages whose hosts another process drives or that are down", async () => {
     const names = Array.from({ length: CANDIDATE_PAGE + 3 }, (_, i) => `h${String(i).padStart(2, "0")}`);
     // the first page (and more) driven by another process, which this one never places on

@@ -79,6 +79,7 @@ export class TaskSupport {
       requested,
       exclude: options.includeSource ? null : instance.host,
       ...hostHints(instance.schedulerHints),
+      imageProperties: instance.imageProperties,
     };
     const allowed = await this.groupAllows(instance.uuid);
     const chosen = await this.scheduler.select(request, async (trx, host) => {
@@ -118,7 +119,13 @@ export class TaskSupport {
     const allowed = options.group ? await this.groupAllows(uuid) : () => true;
     let placed = { host: "", zone: DEFAULT_AZ };
     const chosen = await this.scheduler.select(
-      { resources, zone, requested, ...hostHints(JSON.parse(row.scheduler_hints)) },
+      {
+        resources,
+        zone,
+        requested,
+        ...hostHints(JSON.parse(row.scheduler_hints)),
+        imageProperties: JSON.parse(row.image_properties),
+      },
       async (trx, host, hostZone) => {
         if (avoid.has(host) || !allowed(host)) return false;
         placed = { host, zone: hostZone };
