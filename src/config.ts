@@ -55,6 +55,8 @@ export interface Config {
   resizeConfirmWindowSeconds: number;
   /** nova's `[scheduler] max_attempts`: hosts a build may try before it fails (1: no reschedule). */
   schedulerMaxAttempts: number;
+  /** nova's `[filter_scheduler] enabled_filters` (see tasks/support.ts DEFAULT_FILTERS). */
+  schedulerEnabledFilters: string[];
   /**
    * The hypervisor of this process's compute host: `fake` (simulated guests in memory, the
    * default) or `ns` (Linux-namespace containers on this machine, one host; needs root).
@@ -117,6 +119,18 @@ function defaultResponseValidation(): ResponseValidation {
   return fromEnv as ResponseValidation;
 }
 
+/**
+ * nova's default `[filter_scheduler] enabled_filters`. ComputeFilter (enabled, up hosts) and
+ * the server group filters always apply (tasks/support.ts); the list decides the hint and image filters.
+ */
+export const DEFAULT_FILTERS = [
+  "ComputeFilter",
+  "ComputeCapabilitiesFilter",
+  "ImagePropertiesFilter",
+  "ServerGroupAntiAffinityFilter",
+  "ServerGroupAffinityFilter",
+];
+
 export const DEFAULT_PORT = 8774;
 
 export function defaultConfig(overrides: Partial<Config> = {}): Config {
@@ -142,6 +156,7 @@ export function defaultConfig(overrides: Partial<Config> = {}): Config {
     allowResizeToSameHost: overrides.allowResizeToSameHost ?? (overrides.fakeHosts ?? 1) === 1,
     resizeConfirmWindowSeconds: overrides.resizeConfirmWindowSeconds ?? 0,
     schedulerMaxAttempts: overrides.schedulerMaxAttempts ?? 3,
+    schedulerEnabledFilters: overrides.schedulerEnabledFilters ?? [...DEFAULT_FILTERS],
     fakeHostCapacity: overrides.fakeHostCapacity ?? FAKE_HOST_SIZES.large!,
     fakeStepMs: overrides.fakeStepMs ?? 200,
     bodyLimitBytes: overrides.bodyLimitBytes ?? 1024 * 1024,

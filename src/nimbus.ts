@@ -141,7 +141,7 @@ export async function startNimbus(
       ports.images,
       ports.zones,
       placement,
-      { maxAttempts: config.schedulerMaxAttempts },
+      { maxAttempts: config.schedulerMaxAttempts, enabledFilters: config.schedulerEnabledFilters },
     ),
   );
 

@@ -19,6 +19,7 @@ const KEYS: Array<keyof Config> = [
   "allowResizeToSameHost",
   "resizeConfirmWindowSeconds",
   "schedulerMaxAttempts",
+  "schedulerEnabledFilters",
   "driver",
   "fakeHosts",
   "fakeHostCapacity",

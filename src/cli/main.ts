@@ -141,6 +141,19 @@ program
       .argParser(positiveInteger),
   )
   .addOption(
+    new Option(
+      "--scheduler-enabled-filters <names>",
+      "nova's enabled_filters, comma-separated (default ComputeFilter,ComputeCapabilitiesFilter,ImagePropertiesFilter,ServerGroupAntiAffinityFilter,ServerGroupAffinityFilter)",
+    )
+      .env("NIMBUS_SCHEDULER_ENABLED_FILTERS")
+      .argParser((value: string) =>
+        value
+          .split(",")
+          .map((name) => name.trim())
+          .filter(Boolean),
+      ),
+  )
+  .addOption(
     new Option("--lockout-failure-attempts <n>", "failed passwords that lock a user out (default 0: never)")
       .env("NIMBUS_LOCKOUT_FAILURE_ATTEMPTS")
       .argParser(integer),
@@ -204,6 +217,7 @@ program
         options.allowResizeToSameHost === undefined ? undefined : options.allowResizeToSameHost === "true",
       resizeConfirmWindowSeconds: options.resizeConfirmWindow,
       schedulerMaxAttempts: options.schedulerMaxAttempts,
+      schedulerEnabledFilters: options.schedulerEnabledFilters,
       lockoutFailureAttempts: options.lockoutFailureAttempts,
       lockoutDurationSeconds: options.lockoutDuration,
       authFailureLimit: options.authFailureLimit,

@@ -6,6 +6,7 @@
 import { hostname } from "node:os";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ComputeHarness, computeHarness } from "../../../test/compute-harness.js";
+import { DEFAULT_FILTERS } from "../../config.js";
 
 const NANO = "42"; // m1.nano: 1 vCPU, 128 MiB, 1 GiB
 const PER_HOST = 50;
@@ -16,6 +17,8 @@ beforeAll(async () => {
   h = await computeHarness({
     config: {
       fakeHosts: 2,
+      // nova enables the hint filters only when asked to
+      schedulerEnabledFilters: [...DEFAULT_FILTERS, "SameHostFilter", "DifferentHostFilter"],
       // room for PER_HOST nano servers: RAM (after nova's 512 MiB reserved) and disk bind at 50
       fakeHostCapacity: { vcpus: 13, memoryMb: 512 + PER_HOST * 128, localGb: PER_HOST },
     },

@@ -1,3 +1,4 @@
+import { DEFAULT_FILTERS } from "../../../config.js";
 import type { Db } from "../../../store/database.js";
 import type { InstanceActionRepository } from "../../../store/instance-action-repository.js";
 import type { FlavorSnapshot, Instance } from "../../../store/instance-record.js";
@@ -12,7 +13,7 @@ import { DEFAULT_AZ } from "../aggregate-service.js";
 import { MigrationRecords } from "../migration-records.js";
 import { flavorResources, type Placement } from "../placement.js";
 import type { ComputePorts } from "../ports.js";
-import { hostHints, Scheduler } from "../scheduler.js";
+import { type HostRequest, hostHints, Scheduler } from "../scheduler.js";
 import { allowsMember } from "../server-group-service.js";
 import { VmState } from "../vm-states.js";
 import { NOT_ENOUGH_HOSTS, NoValidHost } from "./conductor.js";
@@ -28,9 +29,10 @@ export class TaskSupport {
     readonly images: ComputePorts["images"],
     readonly zones: ComputePorts["zones"],
     readonly placement: Placement,
-    options: { maxAttempts?: number } = {},
+    options: { maxAttempts?: number; enabledFilters?: readonly string[] } = {},
   ) {
     this.maxAttempts = options.maxAttempts ?? 3;
+    this.#filters = new Set(options.enabledFilters ?? DEFAULT_FILTERS);
     this.migrations = new MigrationRecords(db);
     this.scheduler = new Scheduler(db, drivers);
     this.#groups = new ServerGroupRepository(db);
@@ -41,6 +43,22 @@ export class TaskSupport {
   readonly migrations: MigrationRecords;
   readonly scheduler: Scheduler;
   readonly #groups: ServerGroupRepository;
+  readonly #filters: ReadonlySet<string>;
+
+  /**
+   * What the enabled filters (nova's `[filter_scheduler] enabled_filters`) take from a
+   * server's scheduler hints and image: SameHostFilter and DifferentHostFilter read the
+   * hints only when enabled (they are not by default, so nova ignores those hints),
+   * ImagePropertiesFilter the image's properties.
+   */
+  #filtered(hints: Record<string, unknown>, imageProperties: Record<string, unknown>): Partial<HostRequest> {
+    const { sameHost, differentHost } = hostHints(hints);
+    return {
+      ...(this.#filters.has("SameHostFilter") ? { sameHost } : {}),
+      ...(this.#filters.has("DifferentHostFilter") ? { differentHost } : {}),
+      ...(this.#filters.has("ImagePropertiesFilter") ? { imageProperties } : {}),
+    };
+  }
 
   /**
    * The hosts the server's group lets it move to (nova's ServerGroupAffinityFilter and
@@ -78,8 +96,7 @@ export class TaskSupport {
       zone: instance.pinnedAvailabilityZone,
       requested,
       exclude: options.includeSource ? null : instance.host,
-      ...hostHints(instance.schedulerHints),
-      imageProperties: instance.imageProperties,
+      ...this.#filtered(instance.schedulerHints, instance.imageProperties),
     };
     const allowed = await this.groupAllows(instance.uuid);
     const chosen = await this.scheduler.select(request, async (trx, host) => {
@@ -123,8 +140,7 @@ export class TaskSupport {
         resources,
         zone,
         requested,
-        ...hostHints(JSON.parse(row.scheduler_hints)),
-        imageProperties: JSON.parse(row.image_properties),
+        ...this.#filtered(JSON.parse(row.scheduler_hints), JSON.parse(row.image_properties)),
       },
       async (trx, host, hostZone) => {
         if (avoid.has(host) || !allowed(host)) return false;
