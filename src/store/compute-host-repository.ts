@@ -88,20 +88,7 @@ export class ComputeHostRepository {
     executor: Executor,
     row: { uuid: string; host: string; binary: string; now: string },
   ): Promise<void> {
-    await executor
-      .insertInto("services")
-      .values({
-        uuid: row.uuid,
-        host: row.host,
-        binary: row.binary,
-        disabled_reason: null,
-        last_seen_up: row.now,
-        report_count: 1,
-        created_at: row.now,
-        updated_at: row.now,
-        deleted_at: null,
-      })
-      .execute();
+    await this.insertServices(executor, [row]);
   }
 
   /** insertService for many, a statement per 500. */

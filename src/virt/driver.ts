@@ -83,6 +83,32 @@ export interface GuestDiagnostics {
   memory_details: { maximum: number | null; used: number | null };
 }
 
+/** A guest NIC whose counters its host does not read: nova's missing values, all null. */
+export function uncountedNic(mac: string): GuestDiagnostics["nic_details"][number] {
+  return {
+    mac_address: mac,
+    rx_octets: null,
+    rx_errors: null,
+    rx_drop: null,
+    rx_packets: null,
+    rx_rate: null,
+    tx_octets: null,
+    tx_errors: null,
+    tx_drop: null,
+    tx_packets: null,
+    tx_rate: null,
+  };
+}
+
+/** A guest's one disk, whose counters its host does not read. */
+export const UNCOUNTED_DISK: GuestDiagnostics["disk_details"][number] = {
+  read_bytes: null,
+  read_requests: null,
+  write_bytes: null,
+  write_requests: null,
+  errors_count: null,
+};
+
 /** How far a live migration's copy has come, in bytes (nova's migration memory_* and disk_* fields). */
 export interface LiveMigrationProgress {
   memoryTotalBytes: number;

@@ -1,16 +1,18 @@
 import os from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
-import type {
-  ConsoleProtocol,
-  ConsoleSink,
-  Driver,
-  GuestDiagnostics,
-  GuestNic,
-  GuestSpec,
-  HostCapacity,
-  LiveMigrationOptions,
-  SerialSession,
-  Vif,
+import {
+  type ConsoleProtocol,
+  type ConsoleSink,
+  type Driver,
+  type GuestDiagnostics,
+  type GuestNic,
+  type GuestSpec,
+  type HostCapacity,
+  type LiveMigrationOptions,
+  type SerialSession,
+  UNCOUNTED_DISK,
+  uncountedNic,
+  type Vif,
 } from "../driver.js";
 import { POWER_STATE_NAMES, PowerState } from "../power-state.js";
 
@@ -400,28 +402,9 @@ export class FakeDriver implements Driver {
         time: null,
         utilisation: null,
       })),
-      nic_details: nics.map((nic) => ({
-        mac_address: nic.mac,
-        rx_octets: null,
-        rx_errors: null,
-        rx_drop: null,
-        rx_packets: null,
-        rx_rate: null,
-        tx_octets: null,
-        tx_errors: null,
-        tx_drop: null,
-        tx_packets: null,
-        tx_rate: null,
-      })),
-      disk_details: [
-        {
-          read_bytes: null,
-          read_requests: null,
-          write_bytes: null,
-          write_requests: null,
-          errors_count: null,
-        },
-      ],
+      // neither host reads its guests' network or disk counters (nova's missing values)
+      nic_details: nics.map((nic) => uncountedNic(nic.mac)),
+      disk_details: [UNCOUNTED_DISK],
       memory_details: { maximum: guest.spec.memoryMb, used: null },
     };
   }

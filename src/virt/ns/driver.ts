@@ -4,17 +4,19 @@ import fsp from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import type {
-  ConsoleProtocol,
-  ConsoleSink,
-  Driver,
-  GuestDiagnostics,
-  GuestNic,
-  GuestSpec,
-  HostCapacity,
-  LiveMigrationOptions,
-  SerialSession,
-  Vif,
+import {
+  type ConsoleProtocol,
+  type ConsoleSink,
+  type Driver,
+  type GuestDiagnostics,
+  type GuestNic,
+  type GuestSpec,
+  type HostCapacity,
+  type LiveMigrationOptions,
+  type SerialSession,
+  UNCOUNTED_DISK,
+  uncountedNic,
+  type Vif,
 } from "../driver.js";
 import { uptimeLine } from "../fake/driver.js";
 import { POWER_STATE_NAMES, PowerState } from "../power-state.js";
@@ -23,7 +25,7 @@ import { consoleNote, readConsole } from "./console.js";
 import { run, shellQuote } from "./exec.js";
 import { writeGuestConfig } from "./guest-config.js";
 import { type InstanceRecord, loadRecord, RECORD_FILE, saveRecord } from "./instance-record.js";
-import { writeLauncher } from "./launcher.js";
+import { CONTAINER_NAMESPACES, writeLauncher } from "./launcher.js";
 import { DEFAULT_TOOLS, type NsTools } from "./probe.js";
 import { type ImageFiles, LowerDirs } from "./rootfs.js";
 
@@ -176,15 +178,7 @@ export class NsDriver implements Driver {
       .join(" && ");
     const command = [
       unshare,
-      "--fork",
-      "--kill-child=SIGKILL",
-      "--pid",
-      "--mount",
-      "--uts",
-      "--ipc",
-      "--net",
-      "--propagation",
-      "private",
+      ...CONTAINER_NAMESPACES,
       busybox,
       "sh",
       launcher,
@@ -616,28 +610,9 @@ export class NsDriver implements Driver {
         time: counters ? Math.floor(counters.cpuNs / vcpus) : null,
         utilisation: null,
       })),
-      nic_details: nics.map((nic) => ({
-        mac_address: nic.mac,
-        rx_octets: null,
-        rx_errors: null,
-        rx_drop: null,
-        rx_packets: null,
-        rx_rate: null,
-        tx_octets: null,
-        tx_errors: null,
-        tx_drop: null,
-        tx_packets: null,
-        tx_rate: null,
-      })),
-      disk_details: [
-        {
-          read_bytes: null,
-          read_requests: null,
-          write_bytes: null,
-          write_requests: null,
-          errors_count: null,
-        },
-      ],
+      // neither host reads its guests' network or disk counters (nova's missing values)
+      nic_details: nics.map((nic) => uncountedNic(nic.mac)),
+      disk_details: [UNCOUNTED_DISK],
       memory_details: {
         maximum: record.spec.memoryMb,
         used: counters ? Math.round(counters.memoryBytes / MiB) : null,

@@ -17,6 +17,22 @@ import path from "node:path";
  * while LOWER and INSTANCE_DIR are the rescue image's and a scratch dir) the server's own
  * disk is mounted at /mnt/disk of the rescue system.
  */
+/**
+ * unshare's flags for a server: fresh pid, mount, uts, ipc and net namespaces, its init
+ * killed with unshare (a container must never outlive it unnoticed), mounts kept private.
+ */
+export const CONTAINER_NAMESPACES = [
+  "--fork",
+  "--kill-child=SIGKILL",
+  "--pid",
+  "--mount",
+  "--uts",
+  "--ipc",
+  "--net",
+  "--propagation",
+  "private",
+] as const;
+
 export const LAUNCHER_SCRIPT = `set -e
 LOWER=$1; I=$2; HN=$3; INIT=$4
 M=$I/merged

@@ -3,6 +3,7 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { HIERARCHIES } from "./cgroups.js";
 import { run } from "./exec.js";
+import { CONTAINER_NAMESPACES } from "./launcher.js";
 
 /** The host tools the ns driver runs, by their paths. */
 export interface NsTools {
@@ -84,19 +85,7 @@ export async function probeNsHost(options: ProbeOptions): Promise<string[]> {
   if (missing.length > 0) return missing;
   const { busybox, unshare } = options.tools;
   try {
-    await run(unshare, [
-      "--fork",
-      "--kill-child=SIGKILL",
-      "--pid",
-      "--mount",
-      "--uts",
-      "--ipc",
-      "--net",
-      "--propagation",
-      "private",
-      busybox,
-      "true",
-    ]);
+    await run(unshare, [...CONTAINER_NAMESPACES, busybox, "true"]);
   } catch (error) {
     missing.push(`cannot make pid, mount, uts, ipc and net namespaces with unshare (${message(error)})`);
     return missing;
